@@ -1,0 +1,49 @@
+# Synthetic polyp-like binary segmentation set in the raw Kvasir-SEG layout:
+#   data/synthetic_polyp/{images,masks}/*.jpg, splits/{train,val}.txt
+# Generate it with: python tools/dataset_generators/generate_synthetic_polyp.py
+dataset_type = 'PolypDataset'
+data_root = 'data/synthetic_polyp'
+crop_size = (128, 128)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='BinarizeMask', threshold=128),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomFlip', prob=0.5, direction='vertical'),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=crop_size, keep_ratio=False),
+    # annotations are loaded after Resize so metrics see the original mask
+    dict(type='LoadAnnotations'),
+    dict(type='BinarizeMask', threshold=128),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images', seg_map_path='masks'),
+        ann_file='splits/train.txt',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images', seg_map_path='masks'),
+        ann_file='splits/val.txt',
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+test_evaluator = val_evaluator

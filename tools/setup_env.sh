@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# One-command set-up of the OpenMMLab 2.x stack on a current torch, then of this package.
+#
+# - Uses the active virtualenv/conda env; otherwise creates ./.venv (PYTHON picks the
+#   interpreter, default python3).
+# - Keeps an installed torch (users bring their own CUDA build); installs the pinned
+#   torch 2.14.1 + torchvision 0.29.1 only where none is importable.
+# - mmcv 2.1.0: from $MMCV_WHEEL_DIR/torch-<torch version>/ when that folder holds a wheel,
+#   else built from PyPI's source distribution (MMCV_WITH_OPS=1, -std=c++20 for torch>=2.10,
+#   setuptools<81, --no-build-isolation), see ../shared/spec/environment.md.
+# - openmim without its openxlab dependency, which would pin setuptools~=60 and make pip
+#   downgrade torch.
+# - Idempotent: when every check passes it exits in seconds.
+# - Ends by checking mmcv.ops / mmdet.models / mmseg.models import and that torch's version
+#   did not change; fails loudly otherwise.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TORCH_PIN="torch==2.14.1 torchvision==0.29.1"
+MMCV_VERSION="2.1.0"
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[setup] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- interpreter
+if [[ -n "${VIRTUAL_ENV:-}" ]]; then
+  PY="${VIRTUAL_ENV}/bin/python"
+elif [[ -n "${CONDA_PREFIX:-}" ]]; then
+  PY="${CONDA_PREFIX}/bin/python"
+else
+  if [[ ! -x .venv/bin/python ]]; then
+    log "no active environment: creating $ROOT/.venv"
+    "${PYTHON:-python3}" -m venv .venv
+  fi
+  PY="$ROOT/.venv/bin/python"
+fi
+log "python: $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
+
+# The check that ends a successful set-up; run first so a complete environment costs seconds.
+check_env() {
+  "$PY" - <<'PYEOF'
+import importlib, sys
+import torch
+import mmcv, mmcv.ops  # noqa: F401  compiled ops must load against this torch
+import mmdet.models, mmseg.models  # noqa: F401
+import timm, mim  # noqa: F401
+import mmplugin_transfuse  # noqa: F401
+assert mmcv.__version__ == '2.1.0', mmcv.__version__
+print(torch.__version__)
+PYEOF
+}
+
+if TV=$(check_env 2>/dev/null | tail -n1) && [[ -n "$TV" ]]; then
+  log "environment complete (torch $TV): nothing to do"
+  exit 0
+fi
+
+pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
+
+# ---------------------------------------------------------------- torch
+if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
+  log "no torch in this environment: installing $TORCH_PIN"
+  pip_install $TORCH_PIN
+fi
+TORCH_VERSION=$("$PY" -c 'import torch; print(torch.__version__)')
+TORCH_BASE=${TORCH_VERSION%%+*}
+log "torch $TORCH_VERSION (kept as is from here on)"
+# Every later pip call is constrained to this exact torch so no resolver can swap it.
+CONSTRAINTS="$(mktemp)"
+trap 'rm -f "$CONSTRAINTS"' EXIT
+"$PY" - > "$CONSTRAINTS" <<'PYEOF'
+import importlib.metadata as md
+for name in ('torch', 'torchvision'):
+    try:
+        print(f'{name}=={md.version(name)}')
+    except md.PackageNotFoundError:
+        pass
+PYEOF
+# setuptools: torch>=2.8 needs >=77.0.3; mmcv's build and mim need pkg_resources
+# (gone in >=81). In the constraints too, so no later resolve upgrades it.
+echo 'setuptools>=77.0.3,<81' >> "$CONSTRAINTS"
+pip_install -c "$CONSTRAINTS" setuptools wheel packaging ninja
+
+# ---------------------------------------------------------------- mmengine + mmcv
+pip_install -c "$CONSTRAINTS" "mmengine==0.10.7"
+
+if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
+  log "mmcv $MMCV_VERSION with ops already imports"
+else
+  WHEEL_SUB="${MMCV_WHEEL_DIR:-}/torch-${TORCH_BASE}"
+  PYTAG=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
+  if [[ -n "${MMCV_WHEEL_DIR:-}" ]] && ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl >/dev/null 2>&1; then
+    log "mmcv: prebuilt wheel from $WHEEL_SUB"
+    pip_install --no-deps --force-reinstall "$(ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl | head -n1)"
+  else
+    log "mmcv: building $MMCV_VERSION from source with ops (takes ~10-15 min on 2 cores)"
+    BUILD_DIR="$(mktemp -d)"
+    "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
+      --no-build-isolation -d "$BUILD_DIR" "mmcv==$MMCV_VERSION"
+    tar -xzf "$BUILD_DIR"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD_DIR"
+    SRC="$BUILD_DIR/mmcv-$MMCV_VERSION"
+    # torch>=2.10 headers need C++20; mmcv 2.1.0 hard-codes -std=c++17.
+    if "$PY" -c "import torch,sys; v=tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2,10))"; then
+      sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
+    fi
+    # Optional lib deps of mmcv (declared in its requirements, installed here with the pin).
+    pip_install -c "$CONSTRAINTS" addict numpy opencv-python pillow pyyaml yapf
+    (cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+       "$PY" -m pip install --disable-pip-version-check --no-build-isolation --no-deps .)
+    rm -rf "$BUILD_DIR"
+  fi
+fi
+
+# ---------------------------------------------------------------- mmdet, mmseg, timm, mim
+pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
+  ftfy regex pytest nibabel scipy pycocotools
+# openmim without opendatalab/openxlab (they pin setuptools~=60 -> torch downgrade).
+pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
+pip_install -c "$CONSTRAINTS" Click colorama model-index pandas requests rich tabulate
+
+# ---------------------------------------------------------------- this package
+pip_install -c "$CONSTRAINTS" --no-build-isolation -e .
+
+# ---------------------------------------------------------------- final check
+TV=$(check_env | tail -n1) || die "the environment does not import (see the traceback above)"
+[[ "$TV" == "$TORCH_VERSION" ]] || die "torch changed from $TORCH_VERSION to $TV during set-up"
+log "done: torch $TV, mmcv $MMCV_VERSION (ops), mmdet, mmseg, timm, mim, mmplugin_transfuse"
