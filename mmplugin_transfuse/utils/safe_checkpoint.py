@@ -40,9 +40,22 @@ def _numpy_safe_types() -> List[Any]:
 
 
 def checkpoint_safe_globals() -> List[Any]:
-    """Types that an mmengine training checkpoint holds besides tensors."""
+    """Globals that an mmengine training checkpoint holds besides tensors.
+
+    - ``HistoryBuffer`` and numpy arrays/scalars/dtypes (the message hub);
+    - ``_codecs.encode`` (how numpy arrays pickle their raw bytes);
+    - ``getattr``: torch pickles with protocol 2, which stores the
+      ``HistoryBuffer.min/max/current/mean`` functions of the buffers'
+      statistics table as ``getattr(HistoryBuffer, 'min')``. Allowing it does
+      not open code execution: the weights-only unpickler still refuses to
+      *call* anything that is not itself allow-listed (REDUCE) and to BUILD
+      instances of types that are not, so ``getattr`` can only look up
+      attributes that then sit inert in the loaded dict.
+    """
+    import _codecs
+
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer] + _numpy_safe_types()
+    return [HistoryBuffer, getattr, _codecs.encode] + _numpy_safe_types()
 
 
 def register_checkpoint_safe_globals() -> bool:
