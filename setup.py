@@ -80,7 +80,7 @@ if __name__ == '__main__':
             'regex',  # idem
             'numpy',
             'pillow',
-            'opencv-python',
+            'opencv-python>=4.5,<5',  # OpenMMLab 2.x targets OpenCV 4
             'pycocotools',
             'nibabel',
             'scipy',

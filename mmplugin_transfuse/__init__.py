@@ -13,5 +13,6 @@ register_checkpoint_safe_globals()
 
 from . import seg  # noqa: E402,F401  registers into mmseg
 from . import det  # noqa: E402,F401  registers into mmdet
+from . import engine  # noqa: E402,F401  registers into mmengine (root)
 
 __all__ = ['__version__', 'register_checkpoint_safe_globals']

@@ -47,6 +47,8 @@ import mmdet.models, mmseg.models  # noqa: F401
 import timm, mim  # noqa: F401
 import mmplugin_transfuse  # noqa: F401
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
+import cv2
+assert int(cv2.__version__.split('.')[0]) < 5, f'opencv {cv2.__version__}'
 print(torch.__version__)
 PYEOF
 }
@@ -80,6 +82,9 @@ PYEOF
 # setuptools: torch>=2.8 needs >=77.0.3; mmcv's build and mim need pkg_resources
 # (gone in >=81). In the constraints too, so no later resolve upgrades it.
 echo 'setuptools>=77.0.3,<81' >> "$CONSTRAINTS"
+# OpenMMLab 2.x (mmcv 2.1, mmseg 1.2, mmdet 3.3) was written against OpenCV 4;
+# a fresh resolve now picks OpenCV 5.
+echo 'opencv-python>=4.5,<5' >> "$CONSTRAINTS"
 pip_install -c "$CONSTRAINTS" setuptools wheel packaging ninja
 
 # ---------------------------------------------------------------- mmengine + mmcv
@@ -114,7 +119,7 @@ fi
 
 # ---------------------------------------------------------------- mmdet, mmseg, timm, mim
 pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
-  ftfy regex pytest nibabel scipy pycocotools
+  "opencv-python>=4.5,<5" ftfy regex pytest nibabel scipy pycocotools
 # openmim without opendatalab/openxlab (they pin setuptools~=60 -> torch downgrade).
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
 pip_install -c "$CONSTRAINTS" Click colorama model-index pandas requests rich tabulate

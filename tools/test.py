@@ -14,6 +14,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmplugin_transfuse.engine import check_config_paths
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -95,6 +97,9 @@ def main() -> None:
         if not torch.cuda.is_available():
             cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
             cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    # CheckedRunner: path checks, and DDP on CPU (see tools/train.py)
+    cfg.setdefault('runner_type', 'CheckedRunner')
+    check_config_paths(cfg, ('test', ))
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.test()

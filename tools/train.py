@@ -22,6 +22,9 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from mmplugin_transfuse.engine import check_config_paths
+from mmplugin_transfuse.engine.runner import stages_for_training
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -88,12 +91,18 @@ def setup_cfg(args: argparse.Namespace) -> Config:
         if not torch.cuda.is_available():
             cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
             cfg.env_cfg.dist_cfg['backend'] = 'gloo'
+    # CheckedRunner: path checks before anything is built, and DDP on CPU
+    # (mmengine's Runner calls torch.cuda.set_device for any launcher).
+    cfg.setdefault('runner_type', 'CheckedRunner')
     return cfg
 
 
 def main() -> None:
     args = parse_args()
     cfg = setup_cfg(args)
+    # a missing data root / load_from / pretrained file: one clear error
+    # naming the config fields, before the model and datasets are built
+    check_config_paths(cfg, stages_for_training(cfg))
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
     runner.train()

@@ -1,11 +1,16 @@
 # Runtime for detection configs (mmdet scope). Loads the plugin loudly.
 default_scope = 'mmdet'
 custom_imports = dict(imports=['mmplugin_transfuse'], allow_failed_imports=False)
+# Checks data roots / load_from before building, gloo DDP on CPU.
+runner_type = 'CheckedRunner'
+# Stops on a NaN/inf loss naming the iteration (a config that sets its own
+# custom_hooks must repeat this entry: lists replace, they do not merge).
+custom_hooks = [dict(type='NonFiniteLossHook')]
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'))
 env_cfg = dict(

@@ -1,6 +1,11 @@
 # Runtime for segmentation configs (mmseg scope). Loads the plugin loudly.
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmplugin_transfuse'], allow_failed_imports=False)
+# Checks data roots / load_from before building, gloo DDP on CPU.
+runner_type = 'CheckedRunner'
+# Stops on a NaN/inf loss naming the iteration (a config that sets its own
+# custom_hooks must repeat this entry: lists replace, they do not merge).
+custom_hooks = [dict(type='NonFiniteLossHook')]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

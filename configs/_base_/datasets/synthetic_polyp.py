@@ -1,25 +1,29 @@
 # Synthetic polyp-like binary segmentation set in the raw Kvasir-SEG layout:
 #   data/synthetic_polyp/{images,masks}/*.jpg, splits/{train,val}.txt
 # Generate it with: python tools/dataset_generators/generate_synthetic_polyp.py
+# The checked loaders stop on unreadable images, masks of another size than
+# their image, and images/masks without their partner (names listed).
 dataset_type = 'PolypDataset'
 data_root = 'data/synthetic_polyp'
 crop_size = (128, 128)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
+    dict(type='CheckedLoadImageFromFile'),
+    # 0/255 JPEG masks: pixels >= 128 become class 1
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomFlip', prob=0.5, direction='vertical'),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
 ]
+# stock LoadImageFromFile here: the Inferencers (MMSegInferencer /
+# DetInferencer) locate and replace the step by this exact name
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     # annotations are loaded after Resize so metrics see the original mask
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
+    # 0/255 JPEG masks: pixels >= 128 become class 1
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

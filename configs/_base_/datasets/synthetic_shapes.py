@@ -1,7 +1,8 @@
 # Synthetic coloured-shapes detection set in COCO layout:
 #   data/synthetic_shapes/annotations/instances_{train,val}.json, {train,val}/*.jpg
 # Generate it with: python tools/dataset_generators/generate_synthetic_shapes.py
-dataset_type = 'CocoDataset'
+# CheckedCocoDataset: mmdet's CocoDataset + clear errors on a malformed json
+dataset_type = 'CheckedCocoDataset'
 data_root = 'data/synthetic_shapes/'
 metainfo = dict(
     classes=('circle', 'square', 'triangle', 'star'),
@@ -9,12 +10,14 @@ metainfo = dict(
 img_scale = (160, 160)  # (w, h); the generated images are already this size
 backend_args = None
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=img_scale, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
+# stock LoadImageFromFile here: the Inferencers (MMSegInferencer /
+# DetInferencer) locate and replace the step by this exact name
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='Resize', scale=img_scale, keep_ratio=True),

@@ -1,1 +1,10 @@
+"""SMCA-DETR modules, registered into mmdet's ``MODELS`` registry."""
+from .dense_heads import SMCADETRHead
+from .detectors import SMCADETR
+from .layers import (SMCATransformerDecoder, SMCATransformerDecoderLayer,
+                     gaussian_log_prior, key_grid)
 
+__all__ = [
+    'SMCADETR', 'SMCADETRHead', 'SMCATransformerDecoder',
+    'SMCATransformerDecoderLayer', 'gaussian_log_prior', 'key_grid'
+]

@@ -1,0 +1,9 @@
+# TransFuse-S on ISIC 2017 with the reference code's recipe (Table 2 / the
+# full-BiFusion row of Table 6). 192x256 input = the stored 12x16 pos-embed
+# grid, so official TransFuse-S checkpoints convert and load as they are
+# (tools/model_converters/transfuse_official.py).
+_base_ = [
+    './_base_/models/transfuse-s_r34-deit-s.py',
+    './_base_/recipes/transfuse_isic2017-192x256.py'
+]
+model = dict(data_preprocessor=dict(size=_base_.crop_size, size_divisor=None))

@@ -1,0 +1,19 @@
+# Table 5 ablation "R34 + DeiT-S, sequential". The paper gives no details;
+# our reading is the TransUNet-style hybrid it contrasts TransFuse with: the
+# transformer (DeiT-S, 8 blocks) runs on the 1/16 ResNet-34 map (1x1
+# "patches", 256 input channels) and the attention-gated decoder upsamples
+# its output with the CNN's 1/8 and 1/4 maps as skips.
+_base_ = './transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py'
+model = dict(
+    backbone=dict(
+        composition='sequential',
+        transformer=dict(in_channels=256, patch_size=1)),
+    neck=None,
+    decode_head=dict(
+        in_channels=(384, 128, 64),
+        loss_decode=[
+            dict(type='StructureLoss', loss_weight=0.5,
+                 loss_name='loss_fused'),
+            dict(type='StructureLoss', loss_weight=0.2,
+                 loss_name='loss_coarse'),
+        ]))

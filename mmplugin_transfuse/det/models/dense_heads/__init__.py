@@ -1,0 +1,3 @@
+from .smca_head import SMCADETRHead
+
+__all__ = ['SMCADETRHead']

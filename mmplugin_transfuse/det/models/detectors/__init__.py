@@ -1,0 +1,3 @@
+from .smca_detr import SMCADETR
+
+__all__ = ['SMCADETR']

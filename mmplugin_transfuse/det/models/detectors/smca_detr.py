@@ -1,0 +1,190 @@
+"""SMCA-DETR (single scale) on mmdet's DETR skeleton."""
+import math
+from typing import Dict, Optional, Tuple
+
+import torch
+from mmdet.models.backbones import ResNet
+from mmdet.models.detectors import DETR
+from mmdet.models.layers import DetrTransformerEncoder, SinePositionalEncoding
+from mmdet.registry import MODELS
+from mmdet.structures import OptSampleList
+from torch import Tensor, nn
+
+from ..layers import SMCATransformerDecoder
+
+
+@MODELS.register_module()
+class SMCADETR(DETR):
+    """`Fast Convergence of DETR with Spatially Modulated Co-Attention
+    <https://arxiv.org/abs/2101.07448>`_ (ICCV 2021), single-scale SMCA.
+
+    Only the decoder co-attention differs from :class:`DETR` (paper Sec. 3.2):
+    each object query predicts a normalised centre (sigmoid of an MLP on the
+    query, by the first decoder layer, reference code ``point1``); every
+    decoder layer turns it plus per-head offsets and scales into ``log G``
+    over the key grid and adds it to the co-attention logits
+    (:class:`SMCATransformerDecoder`). The pre-sigmoid centre goes to the
+    head as ``references`` (:class:`SMCADETRHead` adds it to the box centre).
+
+    Units follow the reference code: the centre in feature-map cells is
+    ``sigmoid(.) * (w_img, h_img) / feat_stride`` with ``(h_img, w_img)``
+    each image's own unpadded ``img_shape`` (from the data samples, so no
+    targets are needed at inference).
+
+    Args:
+        feat_stride (int, optional): Stride in pixels of the feature map the
+            transformer sees. None (default) reads it from the backbone:
+            a ResNet's ``strides`` and last ``out_indices`` (32 for the plain
+            C5 map, 16 for DC5); other backbones must set it.
+        *args, **kwargs: :class:`DETR` arguments. ``decoder`` configures
+            :class:`SMCATransformerDecoder` (``layer_cfg`` takes
+            ``scale_mode``, ``head_shared_prior``, ``beta``).
+    """
+
+    def __init__(self, *args, feat_stride: Optional[int] = None, **kwargs):
+        # read by `_init_layers`, which the parent constructor calls
+        self._feat_stride_cfg = feat_stride
+        super().__init__(*args, **kwargs)
+
+    def _init_layers(self) -> None:
+        """DETR's encoder and query embedding, the SMCA decoder, the stride."""
+        self.positional_encoding = SinePositionalEncoding(
+            **self.positional_encoding)
+        self.encoder = DetrTransformerEncoder(**self.encoder)
+        self.decoder = SMCATransformerDecoder(**self.decoder)
+        self.embed_dims = self.encoder.embed_dims
+        self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims)
+        num_feats = self.positional_encoding.num_feats
+        if num_feats * 2 != self.embed_dims:
+            raise ValueError(
+                'SMCADETR: `positional_encoding.num_feats` must be half of '
+                f'the embed dims, got {num_feats} and {self.embed_dims}')
+        self.feat_stride = self._resolve_feat_stride(self._feat_stride_cfg)
+
+    def _resolve_feat_stride(self, feat_stride: Optional[int]) -> int:
+        """The configured stride, or a ResNet backbone's output stride."""
+        if feat_stride is not None:
+            if not (isinstance(feat_stride, int) and feat_stride > 0):
+                raise ValueError('SMCADETR: `model.feat_stride` must be a '
+                                 f'positive int, got {feat_stride!r}')
+            return feat_stride
+        if isinstance(self.backbone, ResNet):
+            last_stage = self.backbone.out_indices[-1]
+            # stem: stride-2 conv + stride-2 max-pool
+            return 4 * math.prod(self.backbone.strides[:last_stage + 1])
+        raise ValueError(
+            'SMCADETR: cannot read the feature stride from backbone '
+            f'{type(self.backbone).__name__}; set `model.feat_stride` '
+            '(pixels per cell of the map the transformer sees)')
+
+    def init_weights(self) -> None:
+        """DETR init (Xavier on all transformer matrices), then SMCA's scale
+        init (weight 0, bias 1), which the Xavier pass overwrote."""
+        super().init_weights()
+        for layer in self.decoder.layers:
+            layer.init_prior_weights()
+
+    def pre_transformer(
+            self,
+            img_feats: Tuple[Tensor],
+            batch_data_samples: OptSampleList = None) -> Tuple[Dict, Dict]:
+        """DETR's masks and positional encoding, plus the prior's geometry.
+
+        Adds to the decoder inputs ``valid_wh`` (``(bs, 2)``, each image's
+        unpadded ``(w, h)`` from ``img_shape`` divided by the stride, in
+        cells) and ``feat_hw`` (padded feature-map ``(h, w)``).
+        """
+        encoder_inputs_dict, decoder_inputs_dict = super().pre_transformer(
+            img_feats, batch_data_samples)
+        feat = img_feats[-1]
+        feat_h, feat_w = feat.shape[-2:]
+        pad_h, pad_w = batch_data_samples[0].batch_input_shape
+        stride = self.feat_stride
+        # a wrong stride would silently put every centre in the wrong place
+        if (abs(math.ceil(pad_h / stride) - feat_h) > 1
+                or abs(math.ceil(pad_w / stride) - feat_w) > 1):
+            raise ValueError(
+                f'SMCADETR: `feat_stride`={stride} does not match the '
+                f'feature map: input {pad_h}x{pad_w} gave {feat_h}x{feat_w}')
+        img_hw = feat.new_tensor(
+            [sample.img_shape[:2] for sample in batch_data_samples])
+        decoder_inputs_dict.update(
+            valid_wh=img_hw.flip(-1) / stride, feat_hw=(feat_h, feat_w))
+        return encoder_inputs_dict, decoder_inputs_dict
+
+    def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,
+                        memory_mask: Optional[Tensor], memory_pos: Tensor,
+                        valid_wh: Tensor, feat_hw: Tuple[int, int]) -> Dict:
+        """Forward with the SMCA decoder.
+
+        Args:
+            query (Tensor): ``(bs, nq, dim)`` zeros.
+            query_pos (Tensor): Query embeddings, ``(bs, nq, dim)``.
+            memory (Tensor): Encoder output, ``(bs, h * w, dim)``.
+            memory_mask (Tensor, optional): ``(bs, h * w)``, True = padding.
+            memory_pos (Tensor): Key positional encodings, ``(bs, h*w, dim)``.
+            valid_wh (Tensor): Unpadded ``(w, h)`` in cells, ``(bs, 2)``.
+            feat_hw (tuple[int, int]): Padded feature-map ``(h, w)``.
+
+        Returns:
+            dict: ``hidden_states`` ``(num_layers, bs, nq, dim)`` and
+            ``references``, the pre-sigmoid centres ``(bs, nq, 2)``.
+        """
+        hidden_states, center_logits = self.decoder(
+            query=query,
+            key=memory,
+            value=memory,
+            query_pos=query_pos,
+            key_pos=memory_pos,
+            key_padding_mask=memory_mask,
+            valid_wh=valid_wh,
+            feat_hw=feat_hw)
+        return dict(hidden_states=hidden_states, references=center_logits)
+
+    @torch.no_grad()
+    def spatial_priors(self, batch_inputs: Tensor,
+                        batch_data_samples: OptSampleList) -> Dict:
+        """Centres and per-layer ``log G`` for visualisation/analysis.
+
+        Args:
+            batch_inputs (Tensor): Pre-processed images ``(bs, 3, H, W)``.
+            batch_data_samples (list[DetDataSample]): With ``img_shape`` and
+                ``batch_input_shape`` metainfo.
+
+        Returns:
+            dict: ``centers`` (cells, ``(bs, nq, 2)``), ``center_logits``,
+            ``log_priors`` (one ``(bs, num_heads, nq, h, w)`` per layer),
+            ``feat_hw``, ``feat_stride`` and ``head_inputs`` (the inputs of
+            the box head, for the matching predictions).
+        """
+        img_feats = self.extract_feat(batch_inputs)
+        enc_in, dec_in = self.pre_transformer(img_feats, batch_data_samples)
+        enc_out = self.forward_encoder(**enc_in)
+        tmp_dec_in, _ = self.pre_decoder(**enc_out)
+        dec_in.update(tmp_dec_in)
+        priors = []
+        hooks = [
+            layer.register_forward_hook(
+                lambda mod, args, kwargs, out: priors.append(
+                    kwargs['cross_attn_mask']),
+                with_kwargs=True) for layer in self.decoder.layers
+        ]
+        try:
+            head_inputs = self.forward_decoder(**dec_in)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        feat_h, feat_w = dec_in['feat_hw']
+        bs, nq = head_inputs['references'].shape[:2]
+        log_priors = [
+            p.view(bs, -1, nq, feat_h, feat_w).float() for p in priors
+        ]
+        centers = head_inputs['references'].sigmoid() * dec_in[
+            'valid_wh'].unsqueeze(1)
+        return dict(
+            centers=centers,
+            center_logits=head_inputs['references'],
+            log_priors=log_priors,
+            feat_hw=(feat_h, feat_w),
+            feat_stride=self.feat_stride,
+            head_inputs=head_inputs)

@@ -1,0 +1,78 @@
+"""mmengine Runner that checks the config's paths first and runs DDP on CPU."""
+import torch
+from mmengine.dist import is_distributed
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from .config_paths import check_config_paths
+from .cpu_distributed import cpu_model_wrapper_cfg, init_cpu_process_group
+
+
+@RUNNERS.register_module()
+class CheckedRunner(Runner):
+    """``Runner`` that fails early on missing paths and trains DDP on CPU.
+
+    1. ``train()``, ``val()`` and ``test()`` first run
+       :func:`check_config_paths` for the stages they are about to use (a
+       test-only machine without the training data can still ``test()``),
+       ``load_from`` and the model's pretrained checkpoints, then behave as
+       mmengine's ``Runner``. A hook cannot do this: ``Runner.train()``
+       builds the dataloaders (so the datasets, which read ``data_root``)
+       *before* the hooks' ``before_run``.
+    2. With a distributed launcher on a machine without CUDA, the process
+       group is initialised with gloo without ``torch.cuda.set_device``, and
+       the model is wrapped in DDP with ``device_ids=None`` (see
+       :mod:`.cpu_distributed`), so ``tools/dist_train.sh CONFIG 2`` trains on
+       CPU. With CUDA nothing changes.
+
+    ``tools/train.py``/``tools/test.py`` and mmseg's/mmdet's own scripts
+    (``mim train mmseg|mmdet``) build it with ``RUNNERS.build(cfg)`` when the
+    config sets::
+
+        runner_type = 'CheckedRunner'
+
+    It is registered in mmengine's root ``RUNNERS`` registry because
+    ``RUNNERS.build`` looks ``runner_type`` up before any default scope is
+    set.
+    """
+
+    def setup_env(self, env_cfg: dict) -> None:
+        if (self.distributed and not is_distributed()
+                and not torch.cuda.is_available()):
+            dist_cfg = env_cfg.get('dist_cfg', {})
+            init_cpu_process_group(self.launcher,
+                                   dist_cfg.get('backend', 'gloo'))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if (self.distributed and model_wrapper_cfg is None
+                and not torch.cuda.is_available()):
+            model_wrapper_cfg = cpu_model_wrapper_cfg(
+                self.cfg.get('find_unused_parameters', False))
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def _check_paths(self, stages) -> None:
+        # self.cfg is the full config when built with from_cfg; the dicts the
+        # runner keeps itself also cover runners built from keyword arguments.
+        fields = dict(self.cfg.items())
+        for stage in ('train', 'val', 'test'):
+            loader = getattr(self, f'_{stage}_dataloader', None)
+            if isinstance(loader, dict):
+                fields[f'{stage}_dataloader'] = loader
+        fields['load_from'] = self._load_from
+        check_config_paths(fields, stages)
+
+    def train(self):
+        # mmengine keeps val_cfg in _val_loop only together with a val
+        # dataloader and evaluator (it refuses a partial set)
+        self._check_paths(('train', 'val') if self._val_loop is not None
+                          else ('train', ))
+        return super().train()
+
+    def val(self):
+        self._check_paths(('val', ))
+        return super().val()
+
+    def test(self):
+        self._check_paths(('test', ))
+        return super().test()

@@ -1,0 +1,166 @@
+"""Segmentation mask loading that checks the mask against its image."""
+from typing import Optional
+
+import mmengine.fileio as fileio
+import numpy as np
+from mmseg.datasets.transforms import LoadAnnotations
+from mmseg.registry import TRANSFORMS
+
+from mmplugin_transfuse.utils.image_checks import check_image_bytes
+from .transforms import BinarizeMask
+
+MAX_LISTED_VALUES = 8
+
+
+@TRANSFORMS.register_module()
+class CheckedLoadAnnotations(LoadAnnotations):
+    """mmseg ``LoadAnnotations`` that refuses masks a model must not see.
+
+    On top of :class:`mmseg.datasets.transforms.LoadAnnotations` (which it
+    calls for decoding, ``reduce_zero_label`` and ``label_map``), every error
+    names the mask file (and its image where both are involved):
+
+    - missing, empty (0 bytes), truncated JPEG/PNG, or undecodable mask
+      file: ``FileNotFoundError`` / ``ValueError``;
+    - mask height/width differs from its image's (``results['ori_shape']``,
+      the size the image loader read, so the check also holds when the
+      mask is loaded after ``Resize`` in a test pipeline): ``ValueError``
+      naming both files and both sizes;
+    - values that are not class ids of the dataset, i.e. not in
+      ``0 .. num_classes - 1`` and not ``ignore_index``: ``ValueError``
+      listing the bad values and the expected range.
+
+    Binary masks stored as 0/255 (raw Kvasir-SEG, ISIC, the synthetic polyp
+    set; JPEG ones hold noise such as 3 or 250 near the edges) are mapped to
+    0/1 first when ``binarize_threshold`` is set, with the rule of
+    :class:`BinarizeMask`: pixels ``>= binarize_threshold`` (128, the
+    midpoint of 0/255, in the configs) become 1; a mask already holding
+    only 0/1 is kept; a colour-saved mask is averaged over its channels.
+    Without ``binarize_threshold`` the mask must already hold class ids,
+    so a 0/255 mask in a binary dataset is an error (value 255 is the
+    ignore index: it passes the check, but a mask holding 0 and 255 only
+    would train on nothing, hence the hint in the error of a noisy one).
+
+    A sample without ``seg_map_path`` (a bare image at inference) passes
+    through unchanged: ``mmseg.apis.inference_model`` and
+    ``tools/eval_prostate_volumes.py`` drop only a step named exactly
+    ``LoadAnnotations`` from the test pipeline. The datasets of this package
+    always set ``seg_map_path`` when ``data_prefix`` has one, and a training
+    or validation sample without a mask fails in the loss / metric anyway.
+
+    Args:
+        binarize_threshold (int, optional): Binarise the mask at this
+            threshold before the checks. Defaults to None (the mask holds
+            class ids).
+        num_classes (int, optional): Number of classes. Defaults to None:
+            ``results['num_classes']``, which the datasets of this package
+            set from their ``classes``.
+        ignore_index (int): The one value allowed besides class ids.
+            Defaults to 255 (mmseg's ignore index).
+        reduce_zero_label, backend_args, imdecode_backend: As for
+            :class:`mmseg.datasets.transforms.LoadAnnotations`.
+
+    Required keys: ``seg_map_path``, ``ori_shape`` (set by the image
+    loader, which must come first), ``img_path`` (for messages),
+    ``num_classes`` (unless given). Added keys: ``gt_seg_map`` (uint8
+    ``(H, W)``), ``seg_fields``.
+    """
+
+    def __init__(self,
+                 binarize_threshold: Optional[int] = None,
+                 num_classes: Optional[int] = None,
+                 ignore_index: int = 255,
+                 reduce_zero_label: Optional[bool] = None,
+                 backend_args: Optional[dict] = None,
+                 imdecode_backend: str = 'pillow') -> None:
+        super().__init__(
+            reduce_zero_label=reduce_zero_label,
+            backend_args=backend_args,
+            imdecode_backend=imdecode_backend)
+        self.binarize = (None if binarize_threshold is None else
+                         BinarizeMask(threshold=binarize_threshold))
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> dict:
+        if 'seg_map_path' not in results:
+            return results
+        return super().transform(results)
+
+    def _load_seg_map(self, results: dict) -> None:
+        path = results['seg_map_path']
+        img_path = results.get('img_path', '<unknown image>')
+        try:
+            data = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f'mask file not found: {path} (mask of image {img_path})'
+            ) from e
+        check_image_bytes(data, path, what='mask')
+        try:
+            # reads the (small, now cached) file again: mmseg's loader
+            # applies reduce_zero_label and label_map after decoding
+            super()._load_seg_map(results)
+        # what Pillow / OpenCV (None -> AttributeError) raise on bad bytes;
+        # none of them names the file
+        except (OSError, SyntaxError, AttributeError, ValueError) as e:
+            raise ValueError(f'cannot decode mask file ({type(e).__name__}:'
+                             f' {e}): {path}') from e
+        seg = results['gt_seg_map']
+        self._check_size(seg, results, path, img_path)
+        if self.binarize is not None:
+            results = self.binarize(results)
+            seg = results['gt_seg_map']
+        elif seg.ndim != 2:
+            raise ValueError(
+                f'mask {path} has shape {seg.shape}; expected one channel of'
+                ' class ids (set binarize_threshold for a 0/255 mask saved '
+                'in colour)')
+        self._check_values(seg, results, path)
+
+    @staticmethod
+    def _check_size(seg: np.ndarray, results: dict, path: str,
+                    img_path: str) -> None:
+        if 'ori_shape' not in results:
+            raise KeyError(
+                f'CheckedLoadAnnotations needs results["ori_shape"] to check '
+                f'the size of {path}: load the image first')
+        img_hw = tuple(results['ori_shape'][:2])
+        if tuple(seg.shape[:2]) != img_hw:
+            raise ValueError(
+                f'mask {path} is {seg.shape[0]}x{seg.shape[1]} (HxW) but '
+                f'its image {img_path} is {img_hw[0]}x{img_hw[1]}')
+
+    def _check_values(self, seg: np.ndarray, results: dict,
+                      path: str) -> None:
+        num_classes = self.num_classes or results.get('num_classes')
+        if not num_classes:
+            raise KeyError(
+                'CheckedLoadAnnotations needs num_classes (argument or '
+                f'results["num_classes"]) to check the values of {path}')
+        counts = np.bincount(seg.ravel(), minlength=256)
+        values = np.flatnonzero(counts)
+        bad = [
+            int(v) for v in values
+            if v >= num_classes and v != self.ignore_index
+        ]
+        if bad:
+            shown = bad[:MAX_LISTED_VALUES]
+            more = (f' and {len(bad) - len(shown)} more'
+                    if len(bad) > len(shown) else '')
+            looks_0_255 = (num_classes == 2 and self.binarize is None
+                           and max(bad) >= 128)
+            hint = (' (a 0/255 mask: set binarize_threshold=128)'
+                    if looks_0_255 else '')
+            raise ValueError(
+                f'mask {path} holds values {shown}{more} outside the '
+                f'dataset\'s class ids 0..{num_classes - 1} (or the ignore '
+                f'index {self.ignore_index}){hint}')
+
+    def __repr__(self) -> str:
+        threshold = None if self.binarize is None else self.binarize.threshold
+        return (f'{self.__class__.__name__}(binarize_threshold={threshold}, '
+                f'num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index}, '
+                f'reduce_zero_label={self.reduce_zero_label}, '
+                f"imdecode_backend='{self.imdecode_backend}')")

@@ -1,0 +1,96 @@
+"""CNN branch of TransFuse: a torchvision ResNet without its last stage."""
+from typing import List
+
+import torch.nn as nn
+from mmengine.model import BaseModule
+from torch import Tensor
+from torchvision.models import resnet
+
+from mmseg.registry import MODELS
+from mmseg.utils import OptConfigType
+from ..utils import (convert_resnet_checkpoint, load_local_state_dict,
+                     load_pretrained_branch)
+
+
+@MODELS.register_module()
+class TransFuseResNet(BaseModule):
+    """torchvision ResNet stem + ``layer1..3`` (``layer4`` and ``fc`` dropped).
+
+    The reference builds ``torchvision.models.resnet34/50`` and calls its
+    ``conv1/bn1/relu/maxpool/layer1/layer2/layer3``. The same torchvision
+    modules are reused here under the same names, so torchvision (and timm,
+    which names ResNets alike) checkpoints and the official TransFuse
+    ``resnet.*`` keys load 1:1.
+
+    Args:
+        depth (int): 18, 34, 50, 101 or 152.
+        in_channels (int): Input channels; other than 3 replaces ``conv1``
+            (pretrained RGB kernels are averaged and tiled, see
+            :func:`adapt_first_conv`).
+        init_cfg (dict, optional): ``dict(type='Pretrained',
+            checkpoint=LOCAL_PATH)`` loads a torchvision/timm ResNet file.
+
+    Shape:
+        ``(B, C_in, H, W)`` -> ``[(B, C1, H/4, W/4), (B, C2, H/8, W/8),
+        (B, C3, H/16, W/16)]`` with ``(C1, C2, C3)`` = 64/128/256 (R18/34) or
+        256/512/1024 (R50+).
+    """
+
+    arch = {
+        18: resnet.resnet18,
+        34: resnet.resnet34,
+        50: resnet.resnet50,
+        101: resnet.resnet101,
+        152: resnet.resnet152
+    }
+
+    def __init__(self,
+                 depth: int = 34,
+                 in_channels: int = 3,
+                 init_cfg: OptConfigType = None) -> None:
+        super().__init__(init_cfg)
+        if depth not in self.arch:
+            raise KeyError(f'TransFuseResNet.depth={depth}: expected one of '
+                           f'{sorted(self.arch)}')
+        self.in_channels = in_channels
+        net = self.arch[depth](weights=None)
+        if in_channels != 3:
+            net.conv1 = nn.Conv2d(
+                in_channels,
+                64,
+                kernel_size=7,
+                stride=2,
+                padding=3,
+                bias=False)
+        self.conv1, self.bn1 = net.conv1, net.bn1
+        self.relu, self.maxpool = net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3 = (net.layer1, net.layer2,
+                                                 net.layer3)
+        expansion = 1 if depth < 50 else 4
+        self.out_channels = (64 * expansion, 128 * expansion, 256 * expansion)
+
+    def init_weights(self) -> None:
+        if isinstance(self.init_cfg, dict) and \
+                self.init_cfg.get('type') == 'Pretrained':
+            path = self.init_cfg.get('checkpoint')
+            state_dict = load_local_state_dict(
+                path, 'TransFuseResNet.init_cfg.checkpoint')
+            state_dict, dropped = convert_resnet_checkpoint(
+                state_dict, self.in_channels)
+            load_pretrained_branch(self, state_dict, dropped,
+                                   'TransFuseResNet', path)
+            self._is_init = True
+        else:
+            # torchvision already initialised the modules (kaiming/constant)
+            super().init_weights()
+
+    def forward_stem(self, x: Tensor) -> Tensor:
+        """``(B, C_in, H, W) -> (B, 64, H/4, W/4)``."""
+        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
+
+    def forward(self, x: Tensor) -> List[Tensor]:
+        x = self.forward_stem(x)
+        c1 = self.layer1(x)
+        c2 = self.layer2(c1)
+        c3 = self.layer3(c2)
+        return [c1, c2, c3]

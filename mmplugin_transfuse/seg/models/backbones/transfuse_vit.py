@@ -1,0 +1,138 @@
+"""Transformer branch of TransFuse: a truncated DeiT without class token."""
+from functools import partial
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+from timm.layers import PatchEmbed
+from timm.models.vision_transformer import Block
+from torch import Tensor
+from torch.utils.checkpoint import checkpoint
+
+from mmseg.registry import MODELS
+from mmseg.utils import OptConfigType
+from ..utils import (convert_deit_checkpoint, load_local_state_dict,
+                     load_pretrained_branch, resize_pos_embed)
+
+
+@MODELS.register_module()
+class TransFuseViT(BaseModule):
+    """DeiT encoder on ``patch_size`` patches, no class token (paper Sec. 2.1).
+
+    Made of timm's ``PatchEmbed`` and ``Block`` (LayerNorm eps 1e-6, qkv bias,
+    as the reference's ``deit_*`` constructors), a learnable position
+    embedding and the final LayerNorm. The reference keeps timm's class token
+    in its state dict but never uses it; it is not built here (an unused
+    parameter would also break DDP).
+
+    The position embedding is stored at ``pos_grid`` (12x16 for the
+    reference's 192x256 inputs, so official checkpoints load as they are) and
+    resized bilinearly (``align_corners=True``, the reference's resize from
+    DeiT's 14x14) to the actual token grid at run time, so any input whose
+    sides are multiples of ``patch_size`` works.
+
+    Args:
+        in_channels (int): Input channels of the patch embedding.
+        patch_size (int): Patch size (16; 1 for the hybrid sequential
+            ablation, where the input is already a 1/16 CNN map).
+        embed_dims (int): Token width D (384 DeiT-S, 768 DeiT-B).
+        depth (int): Number of blocks kept (8 for TransFuse-S).
+        num_heads (int): Attention heads.
+        mlp_ratio (float): MLP hidden ratio.
+        pos_grid (tuple): ``(h, w)`` token grid of the stored pos-embed.
+        drop_rate (float): Dropout after adding the position embedding.
+        attn_drop_rate (float): Attention dropout.
+        drop_path_rate (float): Stochastic depth (0 in the reference).
+        with_cp (bool): Gradient checkpointing of each block (saves memory,
+            costs one extra forward per block in training).
+        init_cfg (dict, optional): ``dict(type='Pretrained',
+            checkpoint=LOCAL_PATH)`` of a timm/DeiT ViT file (converted by
+            :func:`convert_deit_checkpoint`).
+
+    Shape:
+        ``(B, C_in, H, W) -> (B, D, H/p, W/p)``.
+    """
+
+    def __init__(self,
+                 in_channels: int = 3,
+                 patch_size: int = 16,
+                 embed_dims: int = 384,
+                 depth: int = 8,
+                 num_heads: int = 6,
+                 mlp_ratio: float = 4.,
+                 pos_grid: Sequence[int] = (12, 16),
+                 drop_rate: float = 0.,
+                 attn_drop_rate: float = 0.,
+                 drop_path_rate: float = 0.,
+                 with_cp: bool = False,
+                 init_cfg: OptConfigType = None) -> None:
+        super().__init__(init_cfg)
+        self.in_channels = in_channels
+        self.patch_size = patch_size
+        self.pos_grid = tuple(pos_grid)
+        self.depth = depth
+        self.with_cp = with_cp
+        self.out_channels = embed_dims
+        # strict_img_size=False: any multiple of the patch size is accepted
+        self.patch_embed = PatchEmbed(
+            img_size=(self.pos_grid[0] * patch_size,
+                      self.pos_grid[1] * patch_size),
+            patch_size=patch_size,
+            in_chans=in_channels,
+            embed_dim=embed_dims,
+            strict_img_size=False)
+        self.pos_embed = nn.Parameter(
+            torch.zeros(1, self.pos_grid[0] * self.pos_grid[1], embed_dims))
+        self.pos_drop = nn.Dropout(drop_rate)
+        norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
+        self.blocks = nn.ModuleList([
+            Block(
+                dim=embed_dims,
+                num_heads=num_heads,
+                mlp_ratio=mlp_ratio,
+                qkv_bias=True,
+                attn_drop=attn_drop_rate,
+                drop_path=dpr[i],
+                norm_layer=norm_layer) for i in range(depth)
+        ])
+        self.norm = norm_layer(embed_dims)
+
+    def init_weights(self) -> None:
+        if isinstance(self.init_cfg, dict) and \
+                self.init_cfg.get('type') == 'Pretrained':
+            path = self.init_cfg.get('checkpoint')
+            state_dict = load_local_state_dict(
+                path, 'TransFuseViT.init_cfg.checkpoint')
+            state_dict, dropped = convert_deit_checkpoint(
+                state_dict, self.depth, self.pos_grid, self.in_channels)
+            load_pretrained_branch(self, state_dict, dropped, 'TransFuseViT',
+                                   path)
+            self._is_init = True
+            return
+        super().init_weights()
+        # timm ViT initialisation (trunc-normal linears, zero biases)
+        trunc_normal_(self.pos_embed, std=.02)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                trunc_normal_(m.weight, std=.02)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h, w = x.shape[2] // self.patch_size, x.shape[3] // self.patch_size
+        x = self.patch_embed(x)  # (B, h*w, D)
+        pos_embed = resize_pos_embed(self.pos_embed, self.pos_grid, (h, w))
+        x = self.pos_drop(x + pos_embed)
+        for block in self.blocks:
+            if self.with_cp and x.requires_grad:
+                x = checkpoint(block, x, use_reentrant=False)
+            else:
+                x = block(x)
+        x = self.norm(x)
+        return x.transpose(1, 2).reshape(x.shape[0], -1, h, w)

@@ -1,0 +1,3 @@
+from .transfuse_head import TransFuseHead
+
+__all__ = ['TransFuseHead']

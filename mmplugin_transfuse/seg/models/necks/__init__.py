@@ -1,0 +1,3 @@
+from .bifusion import BiFusionBlock, BiFusionNeck
+
+__all__ = ['BiFusionBlock', 'BiFusionNeck']

@@ -1,0 +1,244 @@
+"""Local-file pretrained weights for the TransFuse branches.
+
+Public ImageNet checkpoints use other key layouts than the branches here:
+
+* timm / DeiT ``VisionTransformer``: a class token (and a distillation token
+  for distilled DeiT), a ``pos_embed`` of ``1 + 14*14`` tokens, 12 blocks and a
+  classifier ``head``. The branch has no class token, a ``pos_embed`` stored at
+  its configured token grid, ``depth`` blocks and no head.
+* torchvision / timm ``ResNet``: ``layer4`` and ``fc``, which the branch drops.
+* torchvision ``vgg16``: ``features.N`` beyond the 1/16 pooling and the
+  ``classifier``, which the VGG branch drops.
+
+The functions below convert such state dicts and report every key they drop,
+so that nothing is silently lost. Nothing is ever downloaded: paths must be
+local files.
+"""
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from torch import Tensor
+
+StateDict = Dict[str, Tensor]
+
+
+def load_local_state_dict(path: str, field: str = 'checkpoint') -> StateDict:
+    """Load a state dict from a local file, unwrapping common containers.
+
+    Accepts a raw state dict or one nested under ``state_dict`` (mmengine),
+    ``model`` (DeiT / timm training scripts) or ``module``; strips a leading
+    ``module.`` (DataParallel).
+
+    Args:
+        path (str): Local file path.
+        field (str): Config field the path came from, for error messages.
+
+    Raises:
+        FileNotFoundError: ``path`` is a URL or not an existing file.
+    """
+    if not isinstance(path, str) or '://' in path:
+        raise FileNotFoundError(
+            f'{field}={path!r}: pretrained weights must be a local file '
+            '(downloads are not supported); download it elsewhere and give '
+            'its path.')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{field}={path!r}: no such file. Give the path of a local '
+            'checkpoint (.pth).')
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    for container in ('state_dict', 'model', 'module'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(container), dict):
+            ckpt = ckpt[container]
+            break
+    if not isinstance(ckpt, dict):
+        raise TypeError(f'{field}={path!r}: expected a state dict, got '
+                        f'{type(ckpt).__name__}')
+    return {
+        (k[len('module.'):] if k.startswith('module.') else k): v
+        for k, v in ckpt.items()
+    }
+
+
+def resize_pos_embed(pos_embed: Tensor,
+                     src_grid: Sequence[int],
+                     dst_grid: Sequence[int],
+                     mode: str = 'bilinear',
+                     align_corners: bool = True) -> Tensor:
+    """Resize a grid position embedding without prefix tokens.
+
+    Same operation as the reference ``deit_*`` constructors (transpose to
+    ``(1, D, h, w)``, ``F.interpolate(mode='bilinear', align_corners=True)``,
+    flatten back).
+
+    Args:
+        pos_embed (Tensor): ``(1, h_src * w_src, D)``.
+        src_grid / dst_grid: ``(h, w)`` token grids.
+
+    Returns:
+        Tensor: ``(1, h_dst * w_dst, D)``.
+    """
+    src_h, src_w = src_grid
+    dst_h, dst_w = dst_grid
+    if (src_h, src_w) == (dst_h, dst_w):
+        return pos_embed
+    b, n, d = pos_embed.shape
+    if n != src_h * src_w:
+        raise ValueError(f'pos_embed has {n} tokens, expected the source '
+                         f'grid {src_h}x{src_w} = {src_h * src_w}')
+    grid = pos_embed.transpose(1, 2).reshape(b, d, src_h, src_w)
+    grid = F.interpolate(
+        grid, size=(dst_h, dst_w), mode=mode, align_corners=align_corners)
+    return grid.flatten(2).transpose(1, 2)
+
+
+def adapt_first_conv(weight: Tensor, in_channels: int) -> Tensor:
+    """Map an RGB first-layer kernel ``(O, 3, k, k)`` to ``in_channels``.
+
+    The kernel is averaged over its RGB inputs and tiled over the new
+    inputs, scaled by ``3 / in_channels`` so that an image whose channels all
+    hold the same value gives the same response as the RGB kernel on a grey
+    image of that value (for 1 channel this is the RGB sum, as timm's
+    ``adapt_input_conv``).
+    """
+    if weight.shape[1] == in_channels:
+        return weight
+    mean = weight.float().mean(dim=1, keepdim=True)
+    scale = weight.shape[1] / in_channels
+    return (mean.repeat(1, in_channels, 1, 1) * scale).to(weight.dtype)
+
+
+def _split_prefix_tokens(pos_embed: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
+    """Drop class/distillation tokens of a square ViT position embedding."""
+    n = pos_embed.shape[1]
+    side = int(math.isqrt(n))
+    for num_prefix in (0, 1, 2):
+        s = int(math.isqrt(n - num_prefix))
+        if s * s == n - num_prefix:
+            return pos_embed[:, num_prefix:], (s, s)
+    raise ValueError(
+        f'cannot infer the token grid of a pos_embed with {n} tokens '
+        f'(not a square plus 0-2 prefix tokens; closest side {side})')
+
+
+def convert_deit_checkpoint(
+        state_dict: StateDict,
+        depth: int,
+        pos_grid: Sequence[int],
+        in_channels: int = 3,
+        src_grid: Optional[Sequence[int]] = None
+) -> Tuple[StateDict, List[str]]:
+    """timm / DeiT ViT state dict -> :class:`TransFuseViT` layout.
+
+    Drops the class/distillation tokens, the heads and blocks ``>= depth``;
+    resizes ``pos_embed`` from its (square) grid to ``pos_grid`` as the
+    reference; adapts ``patch_embed.proj.weight`` to ``in_channels``.
+
+    Args:
+        state_dict (dict): timm ``VisionTransformer`` keys.
+        depth (int): Number of blocks kept.
+        pos_grid (tuple): ``(h, w)`` grid the branch stores.
+        in_channels (int): Input channels of the patch embedding.
+        src_grid (tuple, optional): Grid of a ``pos_embed`` without prefix
+            tokens that is not square.
+
+    Returns:
+        tuple: (converted state dict, dropped keys).
+    """
+    out: StateDict = {}
+    dropped: List[str] = []
+    for key, value in state_dict.items():
+        if key in ('cls_token', 'dist_token') or key.startswith(
+            ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.')):
+            dropped.append(key)
+            continue
+        if key.startswith('blocks.'):
+            if int(key.split('.')[1]) >= depth:
+                dropped.append(key)
+                continue
+        if key == 'pos_embed':
+            if src_grid is None:
+                value, grid = _split_prefix_tokens(value)
+            else:
+                value = value[:, value.shape[1] - src_grid[0] * src_grid[1]:]
+                grid = tuple(src_grid)
+            value = resize_pos_embed(value, grid, pos_grid)
+        if key == 'patch_embed.proj.weight':
+            value = adapt_first_conv(value, in_channels)
+        out[key] = value
+    return out, dropped
+
+
+def convert_resnet_checkpoint(
+        state_dict: StateDict,
+        in_channels: int = 3) -> Tuple[StateDict, List[str]]:
+    """torchvision / timm ResNet state dict -> :class:`TransFuseResNet`.
+
+    Both libraries name ResNet parameters identically (``conv1``, ``bn1``,
+    ``layerN.i.*``); ``layer4`` and ``fc`` are dropped, ``conv1.weight`` is
+    adapted to ``in_channels``.
+    """
+    out: StateDict = {}
+    dropped: List[str] = []
+    for key, value in state_dict.items():
+        if key.startswith(('layer4.', 'fc.')):
+            dropped.append(key)
+            continue
+        if key == 'conv1.weight':
+            value = adapt_first_conv(value, in_channels)
+        out[key] = value
+    return out, dropped
+
+
+def convert_vgg_checkpoint(
+        state_dict: StateDict,
+        num_layers: int,
+        in_channels: int = 3) -> Tuple[StateDict, List[str]]:
+    """torchvision VGG state dict -> :class:`TransFuseVGG` (``features`` only).
+
+    Keeps ``features.i`` for ``i < num_layers`` and adapts ``features.0``.
+    """
+    out: StateDict = {}
+    dropped: List[str] = []
+    for key, value in state_dict.items():
+        parts = key.split('.')
+        if parts[0] != 'features' or int(parts[1]) >= num_layers:
+            dropped.append(key)
+            continue
+        if key == 'features.0.weight':
+            value = adapt_first_conv(value, in_channels)
+        out[key] = value
+    return out, dropped
+
+
+def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
+                           dropped: Sequence[str], name: str,
+                           path: str) -> Tuple[List[str], List[str]]:
+    """Load a converted state dict non-strictly and log what did not match.
+
+    Returns:
+        tuple: (missing keys, unexpected keys) of ``load_state_dict``.
+    """
+    own = module.state_dict()
+    mismatched = [
+        k for k, v in state_dict.items()
+        if k in own and own[k].shape != v.shape
+    ]
+    if mismatched:
+        details = ', '.join(f'{k}: checkpoint {tuple(state_dict[k].shape)} '
+                            f'vs model {tuple(own[k].shape)}'
+                            for k in mismatched)
+        raise ValueError(f'{name} init_cfg.checkpoint={path!r}: shape '
+                         f'mismatch for {details}')
+    result = module.load_state_dict(state_dict, strict=False)
+    shown = list(dropped)[:8] + (['...'] if len(dropped) > 8 else [])
+    print_log(
+        f'{name}: loaded {path}; dropped (not used by the branch): '
+        f'{len(dropped)} keys {shown}; missing: {result.missing_keys}; '
+        f'unexpected: {result.unexpected_keys}',
+        logger='current')
+    return list(result.missing_keys), list(result.unexpected_keys)

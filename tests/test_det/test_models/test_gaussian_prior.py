@@ -1,0 +1,138 @@
+"""The SMCA prior equals the spec's formula, for every scale mode."""
+import copy
+import itertools
+import math
+
+import pytest
+import torch
+
+from mmplugin_transfuse.det.models.layers import (SMCATransformerDecoderLayer,
+                                                  gaussian_log_prior, key_grid)
+from .conftest import load_r50_cfg
+
+
+def build_layer(scale_mode: str, head_shared: bool,
+                predict_center: bool = True) -> SMCATransformerDecoderLayer:
+    layer_cfg = copy.deepcopy(load_r50_cfg().model.decoder.layer_cfg)
+    layer_cfg.update(scale_mode=scale_mode, head_shared_prior=head_shared)
+    layer = SMCATransformerDecoderLayer(
+        **layer_cfg, predict_center=predict_center)
+    # random (non-initial) predictor weights so that every term matters
+    torch.manual_seed(0)
+    for p in layer.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    return layer.eval()
+
+
+def direct_log_prior(layer, prior_query, centers, feat_h, feat_w, beta):
+    """Spec formula, one scalar at a time (reference-code units: cells)."""
+    bs, nq, _ = prior_query.shape
+    nh = layer.num_heads
+    n_prior = 1 if layer.head_shared_prior else nh
+    off = (prior_query @ layer.offset_fc.weight.T + layer.offset_fc.bias)
+    off = off.view(bs, nq, n_prior, 2)
+    if layer.scale_mode != 'Fixed':
+        sc = prior_query @ layer.scale_fc.weight.T + layer.scale_fc.bias
+        sc = sc.view(bs, nq, n_prior, -1)
+    out = torch.empty(bs * nh, nq, feat_h * feat_w, dtype=torch.float64)
+    for b, q, n in itertools.product(range(bs), range(nq), range(nh)):
+        m = 0 if layer.head_shared_prior else n
+        cx = float(centers[b, q, 0] + off[b, q, m, 0])
+        cy = float(centers[b, q, 1] + off[b, q, m, 1])
+        if layer.scale_mode == 'Fixed':
+            sx = sy = 1.0
+        elif layer.scale_mode == 'Single':
+            sx = sy = float(sc[b, q, m, 0])
+        else:
+            sx, sy = float(sc[b, q, m, 0]), float(sc[b, q, m, 1])
+        for y, x in itertools.product(range(feat_h), range(feat_w)):
+            dist = sx**2 * (x - cx)**2 + sy**2 * (y - cy)**2
+            out[b * nh + n, q, y * feat_w + x] = -dist / beta
+    return out
+
+
+@pytest.mark.parametrize('scale_mode', ['Fixed', 'Single', 'Indep'])
+@pytest.mark.parametrize('head_shared', [False, True])
+def test_prior_matches_formula(scale_mode, head_shared):
+    layer = build_layer(scale_mode, head_shared)
+    bs, nq, feat_h, feat_w = 2, 3, 4, 5
+    query = torch.randn(bs, nq, 256)
+    query_pos = torch.randn(bs, nq, 256)
+    centers = torch.rand(bs, nq, 2) * torch.tensor([feat_w, feat_h])
+    with torch.no_grad():
+        prior_query = layer.prior_input(query, query_pos)
+        got = layer.spatial_prior(prior_query, centers,
+                                  key_grid(feat_h, feat_w))
+        want = direct_log_prior(layer, prior_query, centers, feat_h, feat_w,
+                                layer.beta)
+    assert got.shape == (bs * 8, nq, feat_h * feat_w)
+    torch.testing.assert_close(got.double(), want, rtol=1e-4, atol=1e-4)
+    if head_shared:  # every head of one image sees the same prior
+        per_head = got.view(bs, 8, nq, -1)
+        assert torch.equal(per_head, per_head[:, :1].expand_as(per_head))
+    else:
+        assert not torch.allclose(got[0], got[1])
+
+
+def test_predictor_shapes_and_init():
+    expected = {('Fixed', False): None, ('Single', False): 8,
+                ('Indep', False): 16, ('Single', True): 1,
+                ('Indep', True): 2}
+    for (mode, shared), n_scale in expected.items():
+        layer_cfg = copy.deepcopy(load_r50_cfg().model.decoder.layer_cfg)
+        layer_cfg.update(scale_mode=mode, head_shared_prior=shared)
+        layer = SMCATransformerDecoderLayer(**layer_cfg)
+        assert layer.offset_fc.out_features == (2 if shared else 16)
+        assert not hasattr(layer, 'center_mlp')
+        if n_scale is None:
+            assert layer.scale_fc is None
+        else:
+            assert layer.scale_fc.out_features == n_scale
+            # reference init: weight 0, bias 1 -> every scale starts at 1
+            assert torch.all(layer.scale_fc.weight == 0)
+            assert torch.all(layer.scale_fc.bias == 1)
+
+
+def test_key_grid_order():
+    grid = key_grid(2, 3)
+    # key k = y * w + x, coordinates (x, y) in cells
+    assert grid.tolist() == [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1]]
+
+
+def test_beta_and_scale_multiply_distance():
+    grid = key_grid(1, 4)
+    points = torch.zeros(1, 1, 1, 2)
+    scales = torch.full((1, 1, 1, 2), 2.0)
+    got = gaussian_log_prior(points, grid, scales, beta=8.0)
+    # scale multiplies (inverse bandwidth): -(2^2 * x^2) / 8
+    assert got.flatten().tolist() == [0.0, -0.5, -2.0, -4.5]
+    got = gaussian_log_prior(points, grid, None, beta=2.0)
+    assert got.flatten().tolist() == [0.0, -0.5, -2.0, -4.5]
+
+
+def test_fp16_prior_is_finite():
+    grid = key_grid(3, 3)
+    points = torch.full((1, 2, 8, 2), 1e4)  # absurdly far centres
+    scales = torch.full((1, 2, 8, 2), 50.0)
+    log_g = gaussian_log_prior(points, grid, scales, dtype=torch.float16)
+    assert log_g.dtype == torch.float16
+    assert torch.isfinite(log_g).all()
+    assert torch.all(log_g == torch.tensor(
+        torch.finfo(torch.float16).min / 2, dtype=torch.float16))
+    # an fp16 content logit added to the clamped prior does not overflow
+    content = torch.tensor(-1e3, dtype=torch.float16)
+    assert torch.isfinite(log_g + content).all()
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match='scale_mode'):
+        SMCATransformerDecoderLayer(scale_mode='indep')
+    with pytest.raises(ValueError, match='beta'):
+        SMCATransformerDecoderLayer(beta=0)
+    with pytest.raises(ValueError, match='points'):
+        gaussian_log_prior(torch.zeros(2, 2), key_grid(2, 2))
+    with pytest.raises(ValueError, match='scales'):
+        gaussian_log_prior(
+            torch.zeros(1, 1, 1, 2), key_grid(2, 2), torch.ones(1, 1, 1, 3))
+    assert math.isclose(
+        build_layer('Indep', False).beta, 8.0), 'beta defaults to 8'

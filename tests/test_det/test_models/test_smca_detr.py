@@ -1,0 +1,161 @@
+"""SMCADETR end to end on the real R50 config at a small input."""
+import copy
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
+
+from .conftest import load_r50_cfg
+
+BATCH_HW = (64, 96)
+
+
+def make_samples(with_boxes):
+    """Two images in a 64x96 batch; the second is 50x70 (padded)."""
+    samples = []
+    for has_box, shape in zip(with_boxes, [(64, 96), (50, 70)]):
+        s = DetDataSample(
+            metainfo=dict(
+                img_shape=shape,
+                ori_shape=shape,
+                batch_input_shape=BATCH_HW,
+                pad_shape=BATCH_HW,
+                scale_factor=(1.0, 1.0)))
+        gt = InstanceData()
+        if has_box:
+            gt.bboxes = torch.tensor([[10.0, 8.0, 40.0, 44.0]])
+            gt.labels = torch.tensor([3])
+        else:
+            gt.bboxes = torch.zeros(0, 4)
+            gt.labels = torch.zeros(0, dtype=torch.long)
+        s.gt_instances = gt
+        samples.append(s)
+    return samples
+
+
+@pytest.fixture(scope='module')
+def model():
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    m = MODELS.build(load_r50_cfg().model)
+    m.init_weights()
+    return m
+
+
+def test_built_as_specified(model):
+    assert model.feat_stride == 32
+    assert model.num_queries == 300
+    assert len(model.encoder.layers) == 6 and len(model.decoder.layers) == 6
+    layer = model.decoder.layers[0]
+    assert layer.scale_mode == 'Indep' and not layer.head_shared_prior
+    assert layer.beta == 8.0 and layer.num_heads == 8
+    assert layer.ffn.feedforward_channels == 2048
+    # DETR's Xavier pass must not undo the scale init (scales start at 1)
+    for layer in model.decoder.layers:
+        assert torch.all(layer.scale_fc.weight == 0)
+        assert torch.all(layer.scale_fc.bias == 1)
+    head = model.bbox_head
+    assert head.loss_cls.use_sigmoid and head.loss_cls.loss_weight == 2.0
+    assert head.loss_cls.alpha == 0.25 and head.loss_cls.gamma == 2.0
+    assert head.loss_bbox.loss_weight == 5.0
+    assert head.loss_iou.loss_weight == 2.0
+    costs = {type(c).__name__: c.weight for c in head.assigner.match_costs}
+    assert costs == {'FocalLossCost': 2.0, 'BBoxL1Cost': 5.0, 'IoUCost': 2.0}
+
+
+def test_empty_gt_gives_only_class_loss(model):
+    model.train()
+    x = torch.randn(2, 3, *BATCH_HW)
+    losses = model.loss(x, make_samples([False, False]))
+    for prefix in ['', 'd0.', 'd1.', 'd2.', 'd3.', 'd4.']:
+        assert losses[prefix + 'loss_cls'] > 0
+        assert losses[prefix + 'loss_bbox'] == 0
+        assert losses[prefix + 'loss_iou'] == 0
+
+
+def test_loss_backward_predict(model):
+    model.train()
+    model.zero_grad()
+    x = torch.randn(2, 3, *BATCH_HW)
+    samples = make_samples([True, False])
+    # the decoder gets each image's own size in cells (img_shape / stride)
+    seen = {}
+    handle = model.decoder.register_forward_pre_hook(
+        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    losses = model.loss(x, samples)
+    handle.remove()
+    torch.testing.assert_close(seen['valid_wh'],
+                               torch.tensor([[3.0, 2.0], [70 / 32, 50 / 32]]))
+    assert seen['feat_hw'] == (2, 3)
+    assert seen['key_padding_mask'] is not None
+    # aux losses on all 6 decoder layers, every term positive
+    assert len([k for k in losses if k.endswith('loss_cls')]) == 6
+    for name, value in losses.items():
+        assert torch.isfinite(value) and value > 0, name
+    sum(losses.values()).backward()
+    # every trainable parameter takes part (unused ones break DDP); outside
+    # the backbone the gradient is non-zero too (inside, the random-init
+    # residual branches start at bn3.weight = 0 and frozen BN keeps them so)
+    missing = [
+        n for n, p in model.named_parameters()
+        if p.requires_grad and p.grad is None
+    ]
+    assert missing == []
+    # (DETR: layer 0's self-attention sees an all-zero query, so its
+    # weights and norms[0].weight get exactly zero gradient at init)
+    zero = {
+        n
+        for n, p in model.named_parameters()
+        if p.requires_grad and not n.startswith('backbone.')
+        and not torch.any(p.grad != 0)
+    }
+    assert zero <= {
+        'decoder.layers.0.self_attn.attn.in_proj_weight',
+        'decoder.layers.0.self_attn.attn.out_proj.weight',
+        'decoder.layers.0.norms.0.weight'
+    }
+
+    model.eval()
+    with torch.no_grad():
+        results = model.predict(x, make_samples([True, False]))
+        head_out = model._forward(x, make_samples([True, False]))
+    assert head_out[0].shape == (6, 2, 300, 80)
+    for res, (h, w) in zip(results, [(64, 96), (50, 70)]):
+        pred = res.pred_instances
+        assert pred.bboxes.shape == (100, 4) and pred.scores.shape == (100, )
+        assert pred.labels.max() < 80
+        assert torch.all(pred.bboxes[:, 2] <= w) and torch.all(
+            pred.bboxes[:, 3] <= h)
+
+
+def test_feat_stride_from_backbone_or_config():
+    cfg = load_r50_cfg().model
+    dc5 = copy.deepcopy(cfg)
+    dc5.backbone.update(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
+    assert MODELS.build(dc5).feat_stride == 16
+    c4 = copy.deepcopy(cfg)
+    c4.backbone.update(depth=18, out_indices=(2, ))
+    c4.neck.in_channels = [256]
+    assert MODELS.build(c4).feat_stride == 16
+    explicit = copy.deepcopy(cfg)
+    explicit.feat_stride = 32
+    assert MODELS.build(explicit).feat_stride == 32
+    bad = copy.deepcopy(cfg)
+    bad.feat_stride = 0
+    with pytest.raises(ValueError, match='feat_stride'):
+        MODELS.build(bad)
+
+
+def test_wrong_feat_stride_is_caught():
+    cfg = load_r50_cfg().model
+    cfg.backbone.update(depth=18)
+    cfg.neck.in_channels = [512]
+    cfg.feat_stride = 8  # the ResNet C5 map is at stride 32
+    model = MODELS.build(cfg).eval()
+    with pytest.raises(ValueError, match='feat_stride'):
+        with torch.no_grad():
+            model.predict(
+                torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))

@@ -1,0 +1,114 @@
+"""NaN/inf loss: stop with iteration + terms, or skip the step (opt-in)."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+
+from mmplugin_transfuse.engine import NonFiniteSkipOptimWrapper
+from tests.test_reliability.toy import RecordWeights, toy_dataset, toy_runner
+
+SGD = dict(type='SGD', lr=0.05, momentum=0.9)
+
+
+def test_hook_stops_with_iteration_and_terms(tmp_path):
+    work = str(tmp_path)
+    runner = toy_runner(
+        work, 6, nan_at=[3], custom_hooks=[dict(type='NonFiniteLossHook')])
+    with pytest.raises(FloatingPointError) as err:
+        runner.train()
+    msg = str(err.value)
+    assert 'iteration 3' in msg
+    assert 'loss_mse=nan' in msg and 'loss=nan' in msg
+    assert 'loss_aux' not in msg  # finite terms are not blamed
+    # the hook ran before the CheckpointHook of iteration 3
+    assert not osp.exists(osp.join(work, 'iter_3.pth'))
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    assert last.endswith('iter_2.pth')
+    ckpt = torch.load(last, weights_only=True)
+    assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values())
+
+
+def test_without_guard_nan_poisons_the_weights(tmp_path):
+    """Control: without the hook mmengine trains on and saves NaN weights."""
+    runner = toy_runner(str(tmp_path), 4, nan_at=[3])
+    runner.train()
+    assert not torch.isfinite(runner.model.linear.weight).all()
+
+
+def test_skip_wrapper_skips_exactly_the_bad_step(tmp_path):
+    record = RecordWeights()
+    runner = toy_runner(
+        str(tmp_path),
+        5,
+        nan_at=[3],
+        optim_wrapper=dict(
+            type='NonFiniteSkipOptimWrapper', optimizer=SGD,
+            max_consecutive_skips=2),
+        custom_hooks=[dict(type='NonFiniteLossHook'), record])
+    init = copy.deepcopy(runner.model.linear)
+    runner.train()  # no error: the NaN iteration was skipped
+    wrapper = runner.optim_wrapper
+    assert isinstance(wrapper, NonFiniteSkipOptimWrapper)
+    assert wrapper.skipped_iters == [3]
+    assert wrapper.consecutive_skips == 0
+    w = record.weights
+    assert len(w) == 5 and all(torch.isfinite(x).all() for x in w)
+    assert torch.equal(w[2], w[1])  # iteration 3 changed nothing
+    assert not torch.equal(w[3], w[2])  # iteration 4 trained again
+    # weights and SGD momentum equal a plain run that leaves batch 3 out
+    ref, data = init, toy_dataset()
+    opt = torch.optim.SGD(ref.parameters(), lr=0.05, momentum=0.9)
+    for it in range(5):
+        if it == 2:
+            continue
+        batch = [data[(2 * it + k) % len(data)] for k in range(2)]
+        x = torch.stack([b['inputs'] for b in batch])
+        y = torch.stack([b['targets'] for b in batch])
+        out = ref(x)
+        loss = ((out.squeeze(-1) - y)**2).mean() + 0.1 * out.abs().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    torch.testing.assert_close(runner.model.linear.weight, ref.weight)
+    torch.testing.assert_close(runner.model.linear.bias, ref.bias)
+
+
+def test_skip_wrapper_gives_up_after_max_consecutive(tmp_path):
+    runner = toy_runner(
+        str(tmp_path),
+        8,
+        nan_at=[2, 3, 4],
+        optim_wrapper=dict(
+            type='NonFiniteSkipOptimWrapper', optimizer=SGD,
+            max_consecutive_skips=2),
+        custom_hooks=[dict(type='NonFiniteLossHook')])
+    with pytest.raises(FloatingPointError) as err:
+        runner.train()
+    msg = str(err.value)
+    assert 'iteration 4' in msg and 'max_consecutive_skips=2' in msg
+    assert runner.optim_wrapper.skipped_iters == [2, 3, 4]
+    assert torch.isfinite(runner.model.linear.weight).all()
+
+
+def test_skip_wrapper_drops_partial_accumulated_gradient(tmp_path):
+    """With accumulative_counts=2 a NaN micro-batch zeroes the window's
+    gradient and still counts, so the window boundaries do not shift."""
+    runner = toy_runner(
+        str(tmp_path),
+        4,
+        nan_at=[2],
+        optim_wrapper=dict(
+            type='NonFiniteSkipOptimWrapper', optimizer=SGD,
+            accumulative_counts=2))
+    record = RecordWeights()
+    runner.register_hook(record)
+    initial = torch.cat(
+        [p.detach().flatten().clone() for p in runner.model.parameters()])
+    runner.train()
+    w = [initial] + record.weights
+    # window 1 = iterations 1-2 (2 is NaN): no step at all
+    assert torch.equal(w[1], w[0]) and torch.equal(w[2], w[0])
+    # window 2 = iterations 3-4: one step, at iteration 4
+    assert torch.equal(w[3], w[2]) and not torch.equal(w[4], w[3])

@@ -1,0 +1,156 @@
+"""TransFuse as a stock mmseg EncoderDecoder, built from the real configs."""
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine import Config
+
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+ISIC_S = 'transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py'
+
+
+def cfg_path(model_paths, name):
+    return osp.join(model_paths['config_dir'], name)
+
+
+def loss_of(model, inputs, samples):
+    losses = model.loss(inputs, samples)
+    return sum(v for k, v in losses.items() if 'loss_' in k), losses
+
+
+@pytest.fixture(scope='module')
+def model_s():
+    """TransFuse-S of the ISIC config, built once for this module."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__)))),
+            'configs', 'transfuse', ISIC_S))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def test_param_count_transfuse_s(model_s):
+    n = sum(p.numel() for p in model_s.parameters())
+    # the reference TransFuse_S minus its unused class token (384)
+    assert n == 26_248_341
+    assert abs(n - 26.3e6) <= 0.005 * 26.3e6
+
+
+@pytest.mark.parametrize('batch,h,w', [(1, 192, 256), (1, 352, 352),
+                                       (1, 208, 272)])
+def test_transfuse_s_forward_backward(batch, h, w, model_s, make_samples):
+    model = model_s
+    model.zero_grad(set_to_none=True)
+    model.train()
+    loss, losses = loss_of(model, torch.randn(batch, 3, h, w),
+                           make_samples(batch, h, w))
+    assert {'decode.loss_fused', 'decode.loss_branch',
+            'decode.loss_coarse'} <= set(losses)
+    loss.backward()
+    # every parameter receives a gradient (no unused parameters for DDP)
+    no_grad = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not no_grad
+    if (h, w) != (208, 272):
+        return
+    # inference at a size unlike the stored 12x16 pos-embed grid
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(
+            torch.randn(1, 3, h, w), [
+                SegDataSample(
+                    metainfo=dict(
+                        img_shape=(h, w), pad_shape=(h, w), ori_shape=(h, w)))
+            ])
+    pred = out[0].pred_sem_seg.data
+    assert pred.shape == (1, h, w)
+    assert set(pred.unique().tolist()) <= {0, 1}
+    assert out[0].seg_logits.data.shape == (1, h, w)
+
+
+def test_tiny_transfuse_l_forward_backward(build_model, model_paths,
+                                           make_samples):
+    model = build_model(model_paths['l'],
+                        **{'model.backbone.transformer.depth': 1})
+    assert model.backbone.resnet.layer3[0].conv3.out_channels == 1024
+    model.train()
+    loss, _ = loss_of(model, torch.randn(2, 3, 64, 96),
+                      make_samples(2, 64, 96))
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_three_classes(build_model, model_paths, make_samples):
+    model = build_model(
+        model_paths['s'], **{
+            'model.decode_head.num_classes': 3,
+            'model.decode_head.out_channels': 3,
+            'model.backbone.transformer.depth': 1
+        })
+    model.train()
+    loss, losses = loss_of(model, torch.randn(2, 3, 64, 64),
+                           make_samples(2, 64, 64, num_classes=3))
+    loss.backward()
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(
+            torch.randn(1, 3, 64, 64), [
+                SegDataSample(
+                    metainfo=dict(
+                        img_shape=(64, 64),
+                        pad_shape=(64, 64),
+                        ori_shape=(64, 64)))
+            ])
+    assert out[0].seg_logits.data.shape == (3, 64, 64)
+    assert out[0].pred_sem_seg.data.max() <= 2
+
+
+def test_data_preprocessor_pads_to_16(build_model, model_paths):
+    """Inputs not divisible by 16 are padded, predictions cropped back."""
+    model = build_model(model_paths['s'], **{
+        'model.backbone.transformer.depth': 1
+    }).eval()
+    img = torch.randint(0, 255, (3, 50, 70), dtype=torch.uint8)
+    sample = SegDataSample(
+        metainfo=dict(img_shape=(50, 70), ori_shape=(50, 70)))
+    with torch.no_grad():
+        out = model.test_step(dict(inputs=[img], data_samples=[sample]))
+    assert out[0].pred_sem_seg.data.shape == (1, 50, 70)
+
+
+CONFIGS = sorted(
+    glob.glob(
+        osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__)))),
+            'configs', 'transfuse', '*.py')))
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds_and_trains_one_step(path, make_samples):
+    cfg = Config.fromfile(path)
+    assert cfg.custom_imports['imports'] == ['mmplugin_transfuse']
+    assert cfg.default_scope == 'mmseg'
+    if cfg.model.backbone.get('transformer') and \
+            'depth' in cfg.model.backbone.transformer:
+        # keep the test fast: the config's structure, 1 transformer block
+        cfg.model.backbone.transformer.depth = 1
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    in_ch = cfg.model.backbone.get('cnn', None) or \
+        cfg.model.backbone.transformer
+    c = in_ch.get('in_channels', 3)
+    head = cfg.model.decode_head
+    num_classes = head.num_classes
+    inputs = torch.randn(2, c, 32, 32)
+    loss, losses = loss_of(model, inputs,
+                           make_samples(2, 32, 32, num_classes=num_classes))
+    assert torch.isfinite(loss)
+    loss.backward()
+    unused = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not unused, f'{osp.basename(path)}: unused parameters {unused}'

@@ -1,0 +1,161 @@
+"""TransFuse checkpoint converters: official state dicts and ImageNet files."""
+import importlib.util
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import timm
+import torch
+from mmengine import Config
+from mmengine.registry import init_default_scope
+from torchvision.models import resnet34
+
+import mmplugin_transfuse  # noqa: F401
+from mmseg.registry import MODELS
+
+REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+KEYS_DIR = osp.join(REPO, '..', 'shared', 'spec', 'official_keys')
+CFG_DIR = osp.join(REPO, 'configs', 'transfuse')
+TOOLS = osp.join(REPO, 'tools', 'model_converters')
+
+
+def load_tool(name):
+    spec = importlib.util.spec_from_file_location(
+        f'tool_{name}', osp.join(TOOLS, f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+official = load_tool('transfuse_official')
+
+
+def official_state_dict(name):
+    """Random tensors with the reference checkpoint's keys and shapes."""
+    gen = torch.Generator().manual_seed(0)
+    state = {}
+    with open(osp.join(KEYS_DIR, f'{name}.txt')) as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            key, shape = line.rstrip('\n').split('\t')
+            shape = tuple(int(s) for s in shape.strip('()').split(',') if s)
+            if shape == ():
+                state[key] = torch.randint(0, 10, shape)
+            elif key.endswith('running_var'):  # must be positive
+                state[key] = torch.rand(shape, generator=gen) + 0.5
+            else:
+                state[key] = torch.randn(shape, generator=gen) * 0.1
+    return state
+
+
+@pytest.mark.parametrize('name,config', [
+    ('transfuse_s', '_base_/models/transfuse-s_r34-deit-s.py'),
+    ('transfuse_l', '_base_/models/transfuse-l_r50-deit-b.py'),
+    ('transfuse_l_384', '_base_/models/transfuse-l-star_r50-deit-b384.py'),
+])
+def test_official_keys_convert_and_load_strictly(name, config):
+    state = official_state_dict(name)
+    converted, dropped = official.convert_official(state)
+    assert dropped == ['transformer.cls_token']
+    assert len(converted) == len(state) - 1
+    init_default_scope('mmseg')
+    model = MODELS.build(Config.fromfile(osp.join(CFG_DIR, config)).model)
+    model.load_state_dict(converted, strict=True)
+    # values land where they belong
+    torch.testing.assert_close(model.neck.fusions[0].cnn_proj.conv.weight,
+                               state['up_c.W_g.conv.weight'])
+    torch.testing.assert_close(
+        model.decode_head.up_blocks[1].attn_gate.psi.bn.running_var,
+        state['up_c_2_2.attn_block.psi.1.running_var'])
+    torch.testing.assert_close(model.decode_head.conv_seg.weight,
+                               state['final_2.1.conv.weight'])
+    torch.testing.assert_close(model.backbone.up1.conv.conv2.bn.weight,
+                               state['up1.conv.double_conv.4.weight'])
+    torch.testing.assert_close(model.backbone.transformer.pos_embed,
+                               state['transformer.pos_embed'])
+
+
+def test_converted_model_runs_like_official_layout():
+    """Eval-mode output at the reference size after a strict load."""
+    state = official_state_dict('transfuse_s')
+    converted, _ = official.convert_official(state)
+    init_default_scope('mmseg')
+    model = MODELS.build(
+        Config.fromfile(
+            osp.join(CFG_DIR,
+                     '_base_/models/transfuse-s_r34-deit-s.py')).model)
+    model.load_state_dict(converted, strict=True)
+    model.eval()
+    with torch.no_grad():
+        logits = model._forward(torch.randn(1, 3, 192, 256))
+    assert logits.shape == (1, 1, 48, 64)
+    assert torch.isfinite(logits).all()
+
+
+def test_unknown_keys_are_refused_and_listed():
+    state = official_state_dict('transfuse_s')
+    state['extra_head.weight'] = torch.zeros(1)
+    state['up_c.unknown.weight'] = torch.zeros(1)
+    with pytest.raises(
+            KeyError, match=r"2 keys.*extra_head.weight.*"
+            r"up_c.unknown.weight"):
+        official.convert_official(state)
+
+
+def test_official_cli_checks_config(tmp_path):
+    state = official_state_dict('transfuse_s')
+    src, dst = tmp_path / 'official.pth', tmp_path / 'converted.pth'
+    torch.save(state, src)
+    cfg = osp.join(CFG_DIR,
+                   'transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py')
+    cmd = [sys.executable, osp.join(TOOLS, 'transfuse_official.py')]
+    cmd += [str(src), str(dst), '--config', cfg]
+    subprocess.run(cmd, check=True, capture_output=True)
+    out = torch.load(dst, weights_only=True)['state_dict']
+    torch.testing.assert_close(out['backbone.resnet.conv1.weight'],
+                               state['resnet.conv1.weight'])
+    # a -L checkpoint does not fit the -S config: refused before writing
+    converted, _ = official.convert_official(
+        official_state_dict('transfuse_l'))
+    with pytest.raises(ValueError, match='shape mismatch with .*isic2017'):
+        official.check_against_config(converted, cfg)
+
+
+def test_pretrained_converter_loads_into_backbone(tmp_path):
+    pretrained = load_tool('transfuse_pretrained')
+    torch.manual_seed(0)
+    deit = timm.create_model('deit_small_patch16_224', pretrained=False)
+    r34 = resnet34(weights=None)
+    torch.save({'model': deit.state_dict()}, tmp_path / 'deit.pth')
+    torch.save(r34.state_dict(), tmp_path / 'r34.pth')
+    state, dropped = pretrained.convert(
+        resnet=str(tmp_path / 'r34.pth'),
+        deit=str(tmp_path / 'deit.pth'),
+        depth=8,
+        pos_grid=(12, 16))
+    assert 'resnet:fc.weight' in dropped and 'deit:cls_token' in dropped
+    assert 'deit:blocks.11.norm1.weight' in dropped
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(
+        osp.join(CFG_DIR, '_base_/models/transfuse-s_r34-deit-s.py'))
+    backbone = MODELS.build(cfg.model.backbone)
+    result = backbone.load_state_dict(state, strict=False)
+    assert result.unexpected_keys == []
+    # only the (randomly initialised) upsampling stages are not pretrained
+    assert {k.split('.')[0] for k in result.missing_keys} == {'up1', 'up2'}
+    # and through the CLI + a backbone-level Pretrained init_cfg
+    out = tmp_path / 'backbone.pth'
+    cmd = [sys.executable, osp.join(TOOLS, 'transfuse_pretrained.py')]
+    cmd += [str(out), '--resnet', str(tmp_path / 'r34.pth')]
+    cmd += ['--deit', str(tmp_path / 'deit.pth')]
+    subprocess.run(cmd, check=True, capture_output=True)
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(out))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    torch.testing.assert_close(
+        model.backbone.transformer.blocks[3].attn.proj.weight,
+        deit.state_dict()['blocks.3.attn.proj.weight'])
+    torch.testing.assert_close(model.backbone.resnet.layer2[1].bn1.weight,
+                               r34.state_dict()['layer2.1.bn1.weight'])

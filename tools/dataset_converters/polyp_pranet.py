@@ -1,0 +1,118 @@
+#!/usr/bin/env python
+"""Convert the PraNet polyp benchmark to the layout PolypDataset reads.
+
+Source (as downloaded from the PraNet repository; note the singular folder
+names of the training set and the plural ones of the test sets)::
+
+    SRC/TrainDataset/image/*.png        # 900 Kvasir-SEG + 550 CVC-ClinicDB
+    SRC/TrainDataset/mask/*.png
+    SRC/TestDataset/{Kvasir,CVC-ClinicDB,CVC-ColonDB,CVC-300,
+                     ETIS-LaribPolypDB}/{images,masks}/*.png
+
+Output (``configs/_base_/datasets/polyp_pranet.py`` reads it)::
+
+    OUT/<set>/images/<name>.png         # set: train, Kvasir, ... (5 tests)
+    OUT/<set>/masks/<name>.png          # 0 background, 1 polyp
+    OUT/splits/<set>.txt                # names without suffix
+
+Masks are binarised at ``--mask-threshold`` (default 128, the midpoint of
+0/255: the released masks are not exactly 0/255). Images are copied byte
+for byte (PNG) or re-encoded losslessly as PNG. The source is only read.
+
+Example::
+
+    python tools/dataset_converters/polyp_pranet.py data/PraNet \
+        --out data/polyp_pranet
+"""
+import argparse
+import os.path as osp
+from typing import Dict, List, Optional
+
+from tqdm import tqdm
+
+from mmplugin_transfuse.seg.datasets.conversion import (
+    check_output_outside, check_same_size, copy_or_encode, list_images,
+    pair_images_masks, read_binary_mask, read_image, report_counts,
+    require_dir, write_png, write_split)
+
+TEST_SETS = ('Kvasir', 'CVC-ClinicDB', 'CVC-ColonDB', 'CVC-300',
+             'ETIS-LaribPolypDB')
+EXPECTED = {
+    'train': 1450,
+    'Kvasir': 100,
+    'CVC-ClinicDB': 62,
+    'CVC-ColonDB': 380,
+    'CVC-300': 60,
+    'ETIS-LaribPolypDB': 196
+}
+
+
+def convert_set(name: str, img_dir: str, mask_dir: str, out_dir: str,
+                threshold: int) -> int:
+    """Check and convert one set; returns its number of samples."""
+    pairs = pair_images_masks(list_images(img_dir), list_images(mask_dir))
+    for stem, img_path, mask_path in tqdm(pairs, desc=name, unit='img'):
+        image = read_image(img_path)
+        mask = read_binary_mask(mask_path, threshold)
+        check_same_size(image, mask, img_path, mask_path)
+        copy_or_encode(img_path, osp.join(out_dir, name, 'images',
+                                          stem + '.png'), image)
+        write_png(osp.join(out_dir, name, 'masks', stem + '.png'), mask)
+    write_split(osp.join(out_dir, 'splits', name + '.txt'),
+                [p[0] for p in pairs])
+    return len(pairs)
+
+
+def convert(src: str,
+            out_dir: str,
+            test_sets: List[str] = list(TEST_SETS),
+            threshold: int = 128,
+            with_train: bool = True) -> Dict[str, int]:
+    """Convert the training set and the chosen test sets of ``src``."""
+    check_output_outside(out_dir, [src])
+    jobs = []
+    if with_train:
+        root = require_dir(
+            osp.join(src, 'TrainDataset'), 'PraNet training set')
+        jobs.append(('train', require_dir(osp.join(root, 'image'), 'images'),
+                     require_dir(osp.join(root, 'mask'), 'masks')))
+    for name in test_sets:
+        root = require_dir(
+            osp.join(src, 'TestDataset', name), f'PraNet test set {name}')
+        jobs.append((name, require_dir(osp.join(root, 'images'), 'images'),
+                     require_dir(osp.join(root, 'masks'), 'masks')))
+    # Validate every set before writing anything.
+    for name, img_dir, mask_dir in jobs:
+        pair_images_masks(list_images(img_dir), list_images(mask_dir))
+    counts = {
+        name: convert_set(name, img_dir, mask_dir, out_dir, threshold)
+        for name, img_dir, mask_dir in jobs
+    }
+    report_counts(f'PraNet polyp sets written to {out_dir}:', counts,
+                  EXPECTED)
+    return counts
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='folder holding TrainDataset/ and '
+                        'TestDataset/')
+    parser.add_argument('--out', default='data/polyp_pranet')
+    parser.add_argument(
+        '--test-sets', nargs='+', default=list(TEST_SETS), metavar='SET')
+    parser.add_argument('--no-train', action='store_true',
+                        help='convert only the test sets')
+    parser.add_argument(
+        '--mask-threshold', type=int, default=128,
+        help='mask values >= this become polyp (default 128)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
+    args = parse_args(argv)
+    return convert(args.src, args.out, args.test_sets, args.mask_threshold,
+                   not args.no_train)
+
+
+if __name__ == '__main__':
+    main()
