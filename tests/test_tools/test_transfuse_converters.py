@@ -15,7 +15,8 @@ import mmplugin_transfuse  # noqa: F401
 from mmseg.registry import MODELS
 
 REPO = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-KEYS_DIR = osp.join(REPO, '..', 'shared', 'spec', 'official_keys')
+# copied from shared/spec/official_keys (the reference models' key layout)
+KEYS_DIR = osp.join(REPO, 'tests', 'data', 'official_keys')
 CFG_DIR = osp.join(REPO, 'configs', 'transfuse')
 TOOLS = osp.join(REPO, 'tools', 'model_converters')
 

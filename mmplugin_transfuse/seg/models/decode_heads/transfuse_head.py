@@ -49,6 +49,9 @@ class TransFuseHead(BaseDecodeHead):
         channels (int): Width of the heads' hidden convs (64 for -S, 256 for
             -L, as the reference).
         align_corners (bool): For resizing logits. Default True.
+        dropout_ratio (float): Dropout before ``conv_seg``; 0 as the
+            reference (its dropout sits in the backbone and the neck).
+        norm_cfg (dict): Norm of the decoder and heads. Default: BN.
         **kwargs: :class:`BaseDecodeHead` arguments.
     """
 
