@@ -7,9 +7,8 @@ _base_ = [
 crop_size = (384, 512)  # (h, w)
 img_scale = (512, 384)  # (w, h)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
+    dict(type='CheckedLoadImageFromFile'),
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(
         type='RandomResize',
         scale=img_scale,
@@ -26,11 +25,10 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 model = dict(data_preprocessor=dict(size=crop_size, size_divisor=None))

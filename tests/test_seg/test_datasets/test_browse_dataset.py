@@ -40,7 +40,7 @@ def _polyp(tmp_path):
     load_tool('dataset_converters/polyp_pranet.py').main(
         [str(tmp_path / 'src'), '--out', str(tmp_path / 'data')])
     return (osp.join(CONFIG_ROOT, 'transfuse', 'transfuse-s_r34-deit-s_'
-                     '1xb16-2k_polyp-pranet-352x352.py'), 2)
+                     '1xb16-30e_polyp-352x352.py'), 2)
 
 
 def _kvasir(tmp_path):
@@ -64,7 +64,7 @@ def _isic(tmp_path):
     load_tool('dataset_converters/isic2017.py').main(
         [str(tmp_path / 'src'), '--out', str(tmp_path / 'data')])
     return (osp.join(CONFIG_ROOT, 'transfuse', 'transfuse-s_r34-deit-s_'
-                     '1xb16-4k_isic2017-192x256.py'), 3)
+                     '1xb16-30e_isic2017-192x256.py'), 3)
 
 
 def _prostate(tmp_path):

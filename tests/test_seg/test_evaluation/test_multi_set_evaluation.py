@@ -17,7 +17,7 @@ from tests.test_seg.test_datasets.fake_trees import (PRANET_TEST_SETS,
                                                      point_dataset_to)
 
 CONFIG = osp.join(CONFIG_ROOT, 'transfuse',
-                  'transfuse-s_r34-deit-s_1xb16-2k_polyp-pranet-352x352.py')
+                  'transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py')
 
 
 def _shrink(pipeline, scale=(64, 64)):

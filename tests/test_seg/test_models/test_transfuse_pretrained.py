@@ -85,7 +85,7 @@ def test_backbone_and_logged_keys(deit_file, resnet_file, build_model,
                                deit_file[1]['blocks.0.norm1.bias'])
 
 
-def test_report_lists_dropped_and_missing(deit_file):
+def test_report_lists_dropped_and_refuses_missing(deit_file):
     from mmplugin_transfuse.seg.models.utils import (convert_deit_checkpoint,
                                                      load_pretrained_branch)
     state = dict(deit_file[1])
@@ -94,9 +94,16 @@ def test_report_lists_dropped_and_missing(deit_file):
     assert 'cls_token' in dropped and 'head.weight' in dropped
     assert 'blocks.8.attn.qkv.weight' in dropped
     vit = MODELS.build(dict(type='TransFuseViT', depth=8))
-    missing, unexpected = load_pretrained_branch(vit, converted, dropped,
+    # a file that does not cover the branch is refused, naming what is missing
+    with pytest.raises(ValueError,
+                       match=r"x.pth' does not match the branch: 1 param"
+                       r".*\['norm.weight'\]"):
+        load_pretrained_branch(vit, converted, dropped, 'TransFuseViT',
+                               'x.pth')
+    full, dropped = convert_deit_checkpoint(dict(deit_file[1]), 8, (12, 16))
+    missing, unexpected = load_pretrained_branch(vit, full, dropped,
                                                  'TransFuseViT', 'x.pth')
-    assert missing == ['norm.weight'] and unexpected == []
+    assert missing == [] and unexpected == []
 
 
 def test_in_channels_2_adapts_rgb_kernels(deit_file, resnet_file):

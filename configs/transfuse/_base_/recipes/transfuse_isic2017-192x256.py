@@ -1,10 +1,10 @@
 # TransFuse ISIC 2017 recipe (reference code): 192x256, Adam lr 7e-5 betas
 # (0.5, 0.999), batch 16, grad-norm clip 2.0 (schedule base), 30 epochs,
 # reference augmentations.
-# Data: the synthetic polyp set until the ISIC 2017 base exists; then
-# replace the dataset entry by '../../../_base_/datasets/isic2017.py'.
+# On top of the dataset base, the recipe replaces the training pipeline and
+# loop (the base's validation/test pipelines and metrics stay).
 _base_ = [
-    '../../../_base_/datasets/synthetic_polyp.py',
+    '../../../_base_/datasets/isic2017.py',
     '../../../_base_/default_runtime_seg.py',
     '../../../_base_/schedules/schedule_seg_adam-7e-5_2k.py'
 ]
@@ -15,9 +15,9 @@ img_scale = (256, 192)  # (w, h) for mmcv Resize
 # rotation of up to 25 deg; padded pixels get label 255 (ignored by the
 # structure loss); ColorJitter -> PhotoMetricDistortion; h/v flips.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
+    dict(type='CheckedLoadImageFromFile'),
+    # 0/1 masks pass through; 0/255 (JPEG) masks are binarised at 128
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(
         type='RandomResize',
         scale=img_scale,
@@ -31,19 +31,10 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='BinarizeMask', threshold=128),
-    dict(type='PackSegInputs')
-]
 train_dataloader = dict(
     batch_size=16,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
 # Smaller rescaled images are padded to the crop size (label 255); configs
 # using this recipe set (the model base and this recipe may not both define
 # `model`):

@@ -235,6 +235,15 @@ def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
         raise ValueError(f'{name} init_cfg.checkpoint={path!r}: shape '
                          f'mismatch for {details}')
     result = module.load_state_dict(state_dict, strict=False)
+    if result.missing_keys:
+        # a branch checkpoint must cover the whole branch: anything missing
+        # means a file of another architecture, never a partial load
+        shown_missing = list(result.missing_keys)[:8]
+        raise ValueError(
+            f'{name} init_cfg.checkpoint={path!r} does not match the branch: '
+            f'{len(result.missing_keys)} parameters/buffers missing, e.g. '
+            f'{shown_missing}; unexpected keys: '
+            f'{list(result.unexpected_keys)[:8]}')
     shown = list(dropped)[:8] + (['...'] if len(dropped) > 8 else [])
     print_log(
         f'{name}: loaded {path}; dropped (not used by the branch): '
