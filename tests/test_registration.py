@@ -9,10 +9,27 @@ import mmplugin_transfuse  # noqa: F401
 from tests.conftest import CONFIG_ROOT
 
 SEG = {
-    'DATASETS': ['PolypDataset'],
-    'TRANSFORMS': ['BinarizeMask'],
+    'MODELS': [
+        'TransFuseBackbone', 'TransFuseResNet', 'TransFuseViT',
+        'TransFuseVGG', 'BiFusionNeck', 'TransFuseHead', 'StructureLoss'
+    ],
+    'DATASETS': [
+        'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
+        'ProstateSliceDataset'
+    ],
+    'TRANSFORMS': [
+        'BinarizeMask', 'CheckedLoadAnnotations', 'CheckedLoadImageFromFile',
+        'LoadMultiModalSliceFromFiles'
+    ],
+    'METRICS': [
+        'PerImageDiceMetric', 'PerVolumeDiceMetric', 'SurfaceDistanceMetric'
+    ],
 }
-DET: dict = {}
+DET = {
+    'MODELS': ['SMCADETR', 'SMCADETRHead'],
+    'DATASETS': ['CheckedCocoDataset'],
+    'TRANSFORMS': ['CheckedLoadImageFromFile'],
+}
 
 
 @pytest.mark.parametrize('registry,names', sorted(SEG.items()))
@@ -31,8 +48,11 @@ def test_det_modules_in_mmdet_registries(registry, names):
 
 def test_seg_modules_not_leaked_into_mmdet():
     import mmdet.registry as det_reg
-    # A seg module must not be found from the mmdet scope (scopes are kept).
+    import mmseg.registry as seg_reg
+    # Modules stay in their own library's scope.
     assert 'PolypDataset' not in det_reg.DATASETS.module_dict
+    assert 'TransFuseHead' not in det_reg.MODELS.module_dict
+    assert 'SMCADETR' not in seg_reg.MODELS.module_dict
 
 
 def test_every_config_loads_the_plugin_loudly():

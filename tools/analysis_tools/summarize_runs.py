@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Print one table of the final metrics of mmengine test/val runs.
 
-Reads the last line of each ``<work_dir>/<timestamp>/vis_data/scalars.json``
-(or ``<timestamp>.json``) that mmengine writes, i.e. the metrics that the test
-loop logged, and prints them side by side.
+Reads the last line of the newest ``<work_dir>/<timestamp>/<timestamp>.json``
+that mmengine writes (test runs log their metrics there; training runs also
+write ``vis_data/scalars.json``, used when no such file exists), i.e. the
+metrics the loop logged last, and prints them side by side.
 
 Example::
 
@@ -18,11 +19,14 @@ from typing import Dict, List
 
 def last_metrics(work_dir: str) -> Dict[str, float]:
     """Metrics of the newest run in ``work_dir``."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', '*.json')))
-    files = [f for f in files if not f.endswith('config.json')]
+    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
+    if not files:
+        files = sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(
-            f'no mmengine scalar log (*/vis_data/*.json) under {work_dir}')
+            f'no mmengine metric log (<timestamp>/<timestamp>.json or '
+            f'<timestamp>/vis_data/scalars.json) under {work_dir}')
     with open(files[-1]) as f:
         lines = [json.loads(line) for line in f if line.strip()]
     if not lines:

@@ -49,5 +49,13 @@ val_dataloader = dict(
         ann_file='splits/val.txt',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice'])
+# mmseg's dataset-level IoU/Dice (percent, per class) and the papers' protocol:
+# Dice/IoU per image, then the mean over images (fractions, keys per_image/*)
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU', 'mDice']),
+    dict(
+        type='PerImageDiceMetric',
+        metric_names=['mDice', 'mIoU'],
+        prefix='per_image')
+]
 test_evaluator = val_evaluator
