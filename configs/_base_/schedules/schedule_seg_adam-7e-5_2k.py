@@ -14,4 +14,5 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=500),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    # draw is off unless `test.py --show-dir` turns it on; then every image
+    visualization=dict(type='SegVisualizationHook', interval=1))

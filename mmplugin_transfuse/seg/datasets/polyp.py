@@ -49,7 +49,7 @@ class PolypDataset(CheckedSegFilesMixin, BaseSegDataset):
 
     METAINFO = dict(
         classes=('background', 'polyp'),
-        palette=[[0, 0, 0], [255, 255, 255]])
+        palette=[[0, 0, 0], [255, 40, 40]])  # polyp drawn red
 
     def __init__(self,
                  subset: Optional[str] = None,
