@@ -9,7 +9,7 @@ PYTHON=${PYTHON:-python}
 BIN="$(dirname "$PYTHON")"
 MIM="$BIN/mim"
 SEG_CONFIG=${SEG_CONFIG:-configs/transfuse/transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py}
-DET_CONFIG=${DET_CONFIG:-configs/smca_detr/smca-detr_r18_1xb4-24e_synthetic-shapes-160x160.py}
+DET_CONFIG=${DET_CONFIG:-configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py}
 WORK=work_dirs/demo
 
 if [[ ! -f data/synthetic_polyp/splits/val.txt ]]; then

@@ -17,7 +17,7 @@ CONFIGS = {
              'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py'),
     'mmdet':
     osp.join(CONFIG_ROOT, 'smca_detr',
-             'smca-detr_r18_1xb4-24e_synthetic-shapes-160x160.py'),
+             'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py'),
 }
 
 

@@ -15,7 +15,7 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 from visualize_smca_prior import compute_priors, draw  # noqa: E402
 
 CONFIG = osp.join(REPO, 'configs', 'smca_detr',
-                  'smca-detr_r18_1xb4-24e_synthetic-shapes-160x160.py')
+                  'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
 
 
 @pytest.fixture(scope='module')

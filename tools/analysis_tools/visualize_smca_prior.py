@@ -14,8 +14,8 @@ the two (no half-cell shift).
 Example::
 
     python tools/analysis_tools/visualize_smca_prior.py \
-        configs/smca_detr/smca-detr_r18_1xb4-24e_synthetic-shapes-160x160.py \
-        work_dirs/smca_demo/epoch_24.pth \
+        configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py \
+        work_dirs/smca_demo/epoch_36.pth \
         data/synthetic_shapes/val/shapes_00000.jpg --out prior.png --layer 0
 """
 import argparse

@@ -5,12 +5,12 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmdet.models.backbones import ResNet
 from mmdet.models.detectors import DETR
-from mmdet.models.layers import DetrTransformerEncoder, SinePositionalEncoding
+from mmdet.models.layers import SinePositionalEncoding
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList
 from torch import Tensor, nn
 
-from ..layers import SMCATransformerDecoder
+from ..layers import SMCATransformerDecoder, SMCATransformerEncoder
 
 
 @MODELS.register_module()
@@ -38,7 +38,8 @@ class SMCADETR(DETR):
             C5 map, 16 for DC5); other backbones must set it.
         *args, **kwargs: :class:`DETR` arguments. ``decoder`` configures
             :class:`SMCATransformerDecoder` (``layer_cfg`` takes
-            ``scale_mode``, ``head_shared_prior``, ``beta``).
+            ``scale_mode``, ``head_shared_prior``, ``beta``); ``encoder``
+            and ``decoder`` take ``with_cp`` (gradient checkpointing).
     """
 
     def __init__(self, *args, feat_stride: Optional[int] = None, **kwargs):
@@ -50,7 +51,7 @@ class SMCADETR(DETR):
         """DETR's encoder and query embedding, the SMCA decoder, the stride."""
         self.positional_encoding = SinePositionalEncoding(
             **self.positional_encoding)
-        self.encoder = DetrTransformerEncoder(**self.encoder)
+        self.encoder = SMCATransformerEncoder(**self.encoder)
         self.decoder = SMCATransformerDecoder(**self.decoder)
         self.embed_dims = self.encoder.embed_dims
         self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims)

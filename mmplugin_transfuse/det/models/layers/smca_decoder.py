@@ -11,13 +11,16 @@ checkpoint compatibility (``norm4``; ``point1``/``point2``/``point3`` map 1:1
 to ``center_mlp``/``offset_fc``/``scale_fc``, see
 ``tools/model_converters/smca_official.py``).
 """
+from functools import partial
 from typing import Optional, Tuple
 
 import torch
+import torch.utils.checkpoint as cp
 from mmcv.cnn import Linear, build_norm_layer
 from mmdet.models.layers.transformer import (DetrTransformerDecoder,
                                              DetrTransformerDecoderLayer)
 from mmdet.models.layers.transformer.utils import MLP
+from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
@@ -172,8 +175,32 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
         num_layers (int): Number of decoder layers.
         layer_cfg (dict): :class:`SMCATransformerDecoderLayer` config (all
             layers; the first one also gets ``predict_center=True``).
+        with_cp (bool): Gradient checkpointing (``torch.utils.checkpoint``)
+            of every layer while training: the layer's activations are
+            recomputed in the backward pass instead of stored, trading
+            compute for memory. Outputs and gradients are unchanged (the
+            RNG state is restored, so dropout draws the same masks).
+            Defaults to False.
         **kwargs: :class:`DetrTransformerDecoder` arguments.
     """
+
+    def __init__(self,
+                 num_layers: int,
+                 layer_cfg: ConfigType,
+                 with_cp: bool = False,
+                 post_norm_cfg: OptConfigType = dict(type='LN'),
+                 return_intermediate: bool = True,
+                 init_cfg: OptConfigType = None) -> None:
+        if not isinstance(with_cp, bool):
+            raise TypeError('SMCATransformerDecoder: `decoder.with_cp` must '
+                            f'be a bool, got {with_cp!r}')
+        self.with_cp = with_cp
+        super().__init__(
+            num_layers=num_layers,
+            layer_cfg=layer_cfg,
+            post_norm_cfg=post_norm_cfg,
+            return_intermediate=return_intermediate,
+            init_cfg=init_cfg)
 
     def _init_layers(self) -> None:
         """Build the SMCA layers and the post norm."""
@@ -242,7 +269,13 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
                 centers = center_logits.sigmoid() * valid_wh.to(
                     center_logits.dtype).unsqueeze(1)
             log_prior = layer.spatial_prior(prior_query, centers, grid)
-            query = layer(
+            # checkpoint only when gradients flow: in eval/no_grad it would
+            # just add overhead
+            run_layer = layer
+            if self.with_cp and self.training and torch.is_grad_enabled():
+                run_layer = partial(
+                    cp.checkpoint, layer, use_reentrant=False)
+            query = run_layer(
                 query,
                 key=key,
                 value=value,
