@@ -30,9 +30,9 @@ def test_png_of_centres_and_priors(model, tmp_path):
     img_path = str(tmp_path / 'img.jpg')
     cv2.imwrite(img_path, img)
     result = compute_priors(model, img_path, layer=1, num_queries=4)
-    # stride 32 read from the ResNet: the 120x160 input gives a 4x5 map
-    assert result['stride'] == 32
-    assert result['priors'].shape == (8, 4, 4, 5)
+    # stride 16 read from the ResNet (C4): the 120x160 input gives an 8x10 map
+    assert result['stride'] == 16
+    assert result['priors'].shape == (8, 4, 8, 10)
     assert np.all(result['priors'] > 0) and np.all(result['priors'] <= 1)
     # centres lie inside the image (sigmoid x the image's own size)
     cx, cy = result['centers'][:, 0], result['centers'][:, 1]
