@@ -1,13 +1,15 @@
 """SMCADETR end to end on the real R50 config at a small input."""
 import copy
+import os.path as osp
 
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
+from mmengine import Config
 from mmengine.structures import InstanceData
 
-from .conftest import load_r50_cfg
+from .conftest import SMCA_CFG_DIR, load_r50_cfg
 
 BATCH_HW = (64, 96)
 
@@ -159,3 +161,24 @@ def test_wrong_feat_stride_is_caught():
         with torch.no_grad():
             model.predict(
                 torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))
+
+
+def test_dc5_config_trains_one_step():
+    """The DC5-R50 config (stride-16 dilated C5) runs a loss + backward."""
+    cfg = Config.fromfile(
+        osp.join(SMCA_CFG_DIR, 'smca-detr_r50-dc5_8xb2-50e_coco.py'))
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert model.feat_stride == 16
+    model.train()
+    seen = {}
+    handle = model.decoder.register_forward_pre_hook(
+        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    losses = model.loss(torch.randn(2, 3, *BATCH_HW), make_samples([True,
+                                                                     True]))
+    handle.remove()
+    assert seen['feat_hw'] == (4, 6)  # 64x96 / 16
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert torch.isfinite(total)
+    assert model.decoder.layers[5].scale_fc.weight.grad is not None
