@@ -108,3 +108,42 @@ def test_dist_test_matches_single_process(ddp_run, tmp_path):
         np.testing.assert_array_equal(
             np.asarray(a['pred_sem_seg']['data']),
             np.asarray(b['pred_sem_seg']['data']))
+
+
+def test_dist_train_transfuse_and_smca_synthetic(tmp_path,
+                                                 synthetic_shapes_root):
+    """The two demo models train with 2 gloo processes (2 iterations of
+    TransFuse-S, 1 short epoch of SMCA-DETR) and write a checkpoint."""
+    polyp = str(tmp_path / 'polyp')
+    load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
+        polyp, num_train=4, num_val=2, size=(64, 64), seed=0)
+    seg = os.path.join(
+        CONFIG_ROOT, 'transfuse',
+        'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
+    log = run(['bash', 'tools/dist_train.sh', seg, '2', '--work-dir',
+               str(tmp_path / 'seg'), '--cfg-options'] + data_opts(polyp) + [
+                   'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
+                   'train_cfg.val_interval=1000',
+                   'default_hooks.checkpoint.interval=2',
+                   'default_hooks.logger.interval=1'
+               ])
+    assert 'Distributed training: True' in log
+    assert 'Iter(train) [2/2]' in log
+    assert osp.isfile(osp.join(tmp_path, 'seg', 'iter_2.pth'))
+
+    det = os.path.join(
+        CONFIG_ROOT, 'smca_detr',
+        'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
+    ann = osp.join(synthetic_shapes_root, 'annotations')
+    log = run(['bash', 'tools/dist_train.sh', det, '2', '--work-dir',
+               str(tmp_path / 'det'), '--cfg-options'] +
+              data_opts(synthetic_shapes_root + '/') + [
+                  f'val_evaluator.ann_file={ann}/instances_val.json',
+                  f'test_evaluator.ann_file={ann}/instances_val.json',
+                  'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
+                  'train_cfg.val_interval=1',
+                  'default_hooks.logger.interval=1'
+              ])
+    assert 'Distributed training: True' in log
+    assert 'coco/bbox_mAP' in log  # 2-process CocoMetric evaluation ran
+    assert osp.isfile(osp.join(tmp_path, 'det', 'epoch_1.pth'))
