@@ -63,24 +63,49 @@ def compute_priors(model: torch.nn.Module, img_path: str, layer: int,
     data = Compose(pipeline_cfg)(dict(img_path=img_path, img_id=0))
     data = model.data_preprocessor(pseudo_collate([data]), False)
     inputs, samples = data['inputs'], data['data_samples']
-    with torch.no_grad():
-        out = model.spatial_priors(inputs, samples)
-        head_inputs = out['head_inputs']
-        cls_scores, boxes = model.bbox_head(
-            head_inputs['hidden_states'][-1:], head_inputs['references'])
-    scores, labels = cls_scores[0, 0].sigmoid().max(-1)
+    # the decoder layers receive log G as `cross_attn_mask` and the decoder
+    # returns the centre logits: read both with forward hooks, so the model
+    # runs its own forward and nothing here re-implements it
+    log_priors, dec = [], {}
+    hooks = [
+        layer.register_forward_hook(
+            lambda mod, args, kwargs, out: log_priors.append(
+                kwargs['cross_attn_mask']),
+            with_kwargs=True) for layer in model.decoder.layers
+    ]
+    hooks.append(
+        model.decoder.register_forward_hook(
+            lambda mod, args, kwargs, out: dec.update(
+                valid_wh=kwargs['valid_wh'],
+                feat_hw=kwargs['feat_hw'],
+                center_logits=out[1]),
+            with_kwargs=True))
+    try:
+        with torch.no_grad():
+            cls_scores, boxes = model._forward(inputs, samples)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    # last decoder layer's predictions of the one image
+    scores, labels = cls_scores[-1, 0].sigmoid().max(-1)
     k = min(num_queries, scores.numel())
     keep = scores.topk(k).indices
     img_h, img_w = samples[0].img_shape[:2]
     scale = boxes.new_tensor([img_w, img_h, img_w, img_h])
-    boxes_px = bbox_cxcywh_to_xyxy(boxes[0, 0, keep]) * scale
-    stride = out['feat_stride']
-    priors = out['log_priors'][layer][0][:, keep].exp()  # (nh, k, h, w)
+    boxes_px = bbox_cxcywh_to_xyxy(boxes[-1, 0, keep]) * scale
+    stride = model.feat_stride
+    feat_h, feat_w = dec['feat_hw']
+    # centres on the key grid (cells), drawn at cell * stride pixels
+    centers = dec['center_logits'][0].sigmoid() * dec['valid_wh'][0]
+    nq = centers.size(0)
+    # (bs * nh, nq, h * w) batch-major; one image -> (nh, nq, h, w)
+    prior = log_priors[layer].view(-1, nq, feat_h, feat_w).float()
+    priors = prior[:, keep].exp()  # (nh, k, h, w)
     image = mmcv.imread(img_path, channel_order='rgb')
     image = mmcv.imresize(image, (img_w, img_h))  # boxes live in img_shape
     return dict(
         image=image,
-        centers=(out['centers'][0, keep] * stride).cpu().numpy(),
+        centers=(centers[keep] * stride).cpu().numpy(),
         boxes=boxes_px.cpu().numpy(),
         scores=scores[keep].cpu().numpy(),
         labels=labels[keep].cpu().numpy(),

@@ -23,6 +23,21 @@ built from ``configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py`` (or the R101
                                               bbox_head.reg_ffn.layers.1.*,
                                               bbox_head.fc_reg.*
 
+Official training runs save ``{'model', 'optimizer', 'lr_scheduler', 'epoch',
+'args'}`` (``main.py``), ``args`` being the run's ``argparse.Namespace``. The
+file is read with ``torch.load(weights_only=True)`` and only
+``argparse.Namespace`` allow-listed (``torch.serialization.safe_globals``),
+so no other pickled object can run code. When ``args`` is there, it is
+checked against the target config (``--config``, default the R50 config)
+before anything is written: ``num_queries``, the scale type
+(``--dynamic_scale`` ``type1..type4`` = ``scale_mode`` ``Fixed`` /
+``Single`` / ``Indep`` / ``Cov``, always one prior per head), ``dilation``
+(DC5 backbone), ``backbone`` (``resnet50``/``resnet101``), the layer counts,
+width, heads, FFN width and ``smooth`` (= ``beta``); a mismatch stops the
+conversion with both values named. ``type4`` needs no key change:
+``point3`` (24 outputs, 8 heads x ``(x, y, xy)``) maps onto ``scale_fc`` of
+``scale_mode='Cov'`` as it is.
+
 The reference classifier is indexed by COCO category id (91 ids + 1 extra
 row, sigmoid focal loss); mmdet's ``CocoDataset`` uses the 80 contiguous
 labels, so by default the rows of the 80 used category ids are kept
@@ -35,11 +50,19 @@ Example::
         smca_single_scale_50e.pth checkpoints/smca-detr_r50_8xb2-50e_coco.pth
 """
 import argparse
+import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
+from mmengine import Config
+
+DEFAULT_CONFIG = osp.join(
+    osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', 'smca_detr',
+    'smca-detr_r50_8xb2-50e_coco.py')
+# reference `--dynamic_scale` -> this package's `scale_mode`
+SCALE_TYPES = dict(type1='Fixed', type2='Single', type3='Indep', type4='Cov')
 
 # COCO category ids of mmdet's 80 CocoDataset classes, in label order.
 COCO_CATEGORY_IDS = [
@@ -134,17 +157,132 @@ def convert(state_dict: Dict[str, torch.Tensor],
     return out
 
 
-def load_official(path: str) -> Dict[str, torch.Tensor]:
-    """The state dict inside an official checkpoint file."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+def load_official(
+        path: str) -> Tuple[Dict[str, torch.Tensor], Optional[Any]]:
+    """The state dict inside an official checkpoint file, and its ``args``.
+
+    Loads with ``weights_only=True``; ``argparse.Namespace`` (the ``args``
+    the official ``main.py`` saves) is the only class allowed besides
+    tensors and plain containers/values.
+
+    Returns:
+        tuple: ``(state_dict, args)``, ``args`` None for a bare state dict.
+    """
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as err:  # noqa: BLE001 (re-raised with the file name)
+        raise ValueError(
+            f'smca_official: cannot read {path} with weights_only=True '
+            f'(only tensors, plain values and argparse.Namespace are '
+            f'allowed): {err}') from err
+    args = ckpt.get('args') if isinstance(ckpt, dict) else None
+    if args is not None and not isinstance(args, argparse.Namespace):
+        raise ValueError(f'smca_official: {path}: `args` must be the '
+                         'argparse.Namespace of the official main.py, got '
+                         f'{type(args).__name__}')
     if isinstance(ckpt, dict) and 'model' in ckpt:
-        return ckpt['model']
+        return ckpt['model'], args
     if isinstance(ckpt, dict) and 'state_dict' in ckpt:
-        return ckpt['state_dict']
-    if isinstance(ckpt, dict) and all(
+        return ckpt['state_dict'], args
+    if isinstance(ckpt, dict) and ckpt and all(
             isinstance(v, torch.Tensor) for v in ckpt.values()):
-        return ckpt
+        return ckpt, None
     raise ValueError(f'smca_official: {path} holds no `model` state dict')
+
+
+def _config_values(cfg: Config) -> Dict[str, Any]:
+    """What the official ``args`` can be compared with, read from a config.
+
+    Missing fields take the defaults of :class:`SMCADETR` and its decoder.
+    """
+    model = cfg.model
+    backbone = model.backbone
+    layer_cfg = model.decoder.get('layer_cfg', {})
+    dilations = tuple(backbone.get('dilations', (1, 1, 1, 1)))
+    strides = tuple(backbone.get('strides', (1, 2, 2, 2)))
+    backbone_name = (f'resnet{backbone.depth}'
+                     if backbone.type == 'ResNet' else backbone.type)
+    return {
+        'num_queries': model.get('num_queries'),
+        'dynamic_scale': (layer_cfg.get('scale_mode', 'Indep'),
+                          layer_cfg.get('head_shared_prior', False)),
+        'dilation': dilations[-1] > 1 and strides[-1] == 1,
+        'backbone': backbone_name,
+        'enc_layers': model.encoder.num_layers,
+        'dec_layers': model.decoder.num_layers,
+        'hidden_dim': layer_cfg.cross_attn_cfg.embed_dims,
+        'nheads': layer_cfg.cross_attn_cfg.num_heads,
+        'dim_feedforward': layer_cfg.ffn_cfg.feedforward_channels,
+        'smooth': float(layer_cfg.get('beta', 8.0)),
+    }
+
+
+# args field -> config field it is compared with (for the messages)
+_CONFIG_FIELDS = {
+    'num_queries': 'model.num_queries',
+    'dynamic_scale': 'model.decoder.layer_cfg.scale_mode / head_shared_prior',
+    'dilation': 'model.backbone strides/dilations (DC5)',
+    'backbone': 'model.backbone (type/depth)',
+    'enc_layers': 'model.encoder.num_layers',
+    'dec_layers': 'model.decoder.num_layers',
+    'hidden_dim': 'model.decoder.layer_cfg.cross_attn_cfg.embed_dims',
+    'nheads': 'model.decoder.layer_cfg.cross_attn_cfg.num_heads',
+    'dim_feedforward': 'model.decoder.layer_cfg.ffn_cfg.feedforward_channels',
+    'smooth': 'model.decoder.layer_cfg.beta',
+}
+
+
+def check_args(args: argparse.Namespace, cfg: Config,
+               cfg_name: str = 'the config') -> List[str]:
+    """Compare an official run's ``args`` with the target config.
+
+    Raises:
+        ValueError: naming every field whose official value differs from
+            the config's (both values), or an unknown ``dynamic_scale``.
+
+    Returns:
+        list[str]: Notes that do not stop the conversion (e.g. DC5 centre
+        units).
+    """
+    want = _config_values(cfg)
+    problems = []
+    for field, cfg_value in want.items():
+        if not hasattr(args, field):
+            continue  # older runs may lack a field; nothing to compare
+        official = getattr(args, field)
+        if field == 'dynamic_scale':
+            if official not in SCALE_TYPES:
+                raise ValueError(
+                    f'smca_official: args.dynamic_scale={official!r} is not '
+                    f'one of {sorted(SCALE_TYPES)}')
+            # the reference code has one prior per head, never head-shared
+            official = (SCALE_TYPES[official], False)
+            shown_official = (f'{getattr(args, field)!r} (scale_mode='
+                              f'{official[0]!r}, one prior per head)')
+            shown_cfg = (f'scale_mode={cfg_value[0]!r}, head_shared_prior='
+                         f'{cfg_value[1]!r}')
+        else:
+            if field == 'smooth':
+                official = float(official)
+            shown_official, shown_cfg = repr(official), repr(cfg_value)
+        if official != cfg_value:
+            problems.append(f'args.{field}={shown_official} but '
+                            f'{_CONFIG_FIELDS[field]}={shown_cfg}')
+    if problems:
+        raise ValueError(
+            f'smca_official: the checkpoint does not match {cfg_name}:\n  ' +
+            '\n  '.join(problems) + '\npass the matching config with '
+            '--config')
+    notes = []
+    if getattr(args, 'dilation', False) and cfg.model.get(
+            'center_stride') != 32:
+        notes.append(
+            'note: official DC5 runs keep the centre in units of 32 px (a '
+            'hard-coded /32); set model.center_stride=32 to get the '
+            'official outputs from this checkpoint (the package default '
+            'uses the real stride 16)')
+    return notes
 
 
 def main() -> None:
@@ -157,8 +295,23 @@ def main() -> None:
         action='store_true',
         help='copy the classifier unchanged instead of keeping the rows of '
         'the 80 COCO category ids')
+    parser.add_argument(
+        '--config',
+        default=DEFAULT_CONFIG,
+        help='config the converted checkpoint is for; the official run\'s '
+        '`args` (when saved) are checked against it (default: the R50 '
+        '50-epoch config)')
     args = parser.parse_args()
-    state_dict = convert(load_official(args.src), args.keep_all_classes)
+    official, run_args = load_official(args.src)
+    if run_args is not None:
+        if not osp.isfile(args.config):
+            raise FileNotFoundError(
+                f'smca_official: --config {args.config} does not exist; it '
+                'is needed to check the checkpoint\'s args')
+        for note in check_args(run_args, Config.fromfile(args.config),
+                               args.config):
+            print(note)
+    state_dict = convert(official, args.keep_all_classes)
     torch.save(
         dict(state_dict=state_dict, meta=dict(converted_from=args.src)),
         args.dst)

@@ -39,19 +39,24 @@ def direct_log_prior(layer, prior_query, centers, feat_h, feat_w, beta):
         m = 0 if layer.head_shared_prior else n
         cx = float(centers[b, q, 0] + off[b, q, m, 0])
         cy = float(centers[b, q, 1] + off[b, q, m, 1])
+        sxy = 0.0
         if layer.scale_mode == 'Fixed':
             sx = sy = 1.0
         elif layer.scale_mode == 'Single':
             sx = sy = float(sc[b, q, m, 0])
         else:
             sx, sy = float(sc[b, q, m, 0]), float(sc[b, q, m, 1])
+        if layer.scale_mode == 'Cov':
+            # reference type4: third weight on dx^2 * dy^2 (head-major x,y,xy)
+            sxy = float(sc[b, q, m, 2])
         for y, x in itertools.product(range(feat_h), range(feat_w)):
-            dist = sx**2 * (x - cx)**2 + sy**2 * (y - cy)**2
+            dist = (sx**2 * (x - cx)**2 + sy**2 * (y - cy)**2 +
+                    sxy**2 * (x - cx)**2 * (y - cy)**2)
             out[b * nh + n, q, y * feat_w + x] = -dist / beta
     return out
 
 
-@pytest.mark.parametrize('scale_mode', ['Fixed', 'Single', 'Indep'])
+@pytest.mark.parametrize('scale_mode', ['Fixed', 'Single', 'Indep', 'Cov'])
 @pytest.mark.parametrize('head_shared', [False, True])
 def test_prior_matches_formula(scale_mode, head_shared):
     layer = build_layer(scale_mode, head_shared)
@@ -77,7 +82,7 @@ def test_prior_matches_formula(scale_mode, head_shared):
 def test_predictor_shapes_and_init():
     expected = {('Fixed', False): None, ('Single', False): 8,
                 ('Indep', False): 16, ('Single', True): 1,
-                ('Indep', True): 2}
+                ('Indep', True): 2, ('Cov', False): 24, ('Cov', True): 3}
     for (mode, shared), n_scale in expected.items():
         layer_cfg = copy.deepcopy(load_r50_cfg().model.decoder.layer_cfg)
         layer_cfg.update(scale_mode=mode, head_shared_prior=shared)
@@ -110,6 +115,17 @@ def test_beta_and_scale_multiply_distance():
     assert got.flatten().tolist() == [0.0, -0.5, -2.0, -4.5]
 
 
+def test_cov_adds_weighted_product_of_squared_distances():
+    # reference type4 at hand-picked values: centre (1, 1), s = (1, 2, 3)
+    grid = key_grid(2, 3)  # (x, y): (0,0) (1,0) (2,0) (0,1) (1,1) (2,1)
+    points = torch.ones(1, 1, 1, 2)
+    scales = torch.tensor([1.0, 2.0, 3.0]).view(1, 1, 1, 3)
+    got = gaussian_log_prior(points, grid, scales, beta=1.0).flatten()
+    # dist = 1 dx^2 + 4 dy^2 + 9 dx^2 dy^2 with (dx, dy) per key
+    want = [-(1 + 4 + 9), -(0 + 4 + 0), -(1 + 4 + 9), -1.0, 0.0, -1.0]
+    assert got.tolist() == want
+
+
 def test_fp16_prior_is_finite():
     grid = key_grid(3, 3)
     points = torch.full((1, 2, 8, 2), 1e4)  # absurdly far centres
@@ -133,6 +149,6 @@ def test_bad_inputs_are_named():
         gaussian_log_prior(torch.zeros(2, 2), key_grid(2, 2))
     with pytest.raises(ValueError, match='scales'):
         gaussian_log_prior(
-            torch.zeros(1, 1, 1, 2), key_grid(2, 2), torch.ones(1, 1, 1, 3))
+            torch.zeros(1, 1, 1, 2), key_grid(2, 2), torch.ones(1, 1, 1, 4))
     assert math.isclose(
         build_layer('Indep', False).beta, 8.0), 'beta defaults to 8'

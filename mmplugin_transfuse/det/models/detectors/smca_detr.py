@@ -36,15 +36,33 @@ class SMCADETR(DETR):
             transformer sees. None (default) reads it from the backbone:
             a ResNet's ``strides`` and last ``out_indices`` (32 for the plain
             C5 map, 16 for DC5); other backbones must set it.
+        center_stride (int, optional): Pixels per unit of the predicted
+            centre, i.e. the centre in cells is ``sigmoid(.) * (w_img,
+            h_img) / center_stride``. None (default) uses ``feat_stride``,
+            so centres and keys share one unit (correct for every backbone).
+            The reference code hard-codes ``/ 32`` also for its dilated
+            (DC5, stride 16) backbone, which puts every centre at half its
+            pixel position on the key grid; ``center_stride=32`` on a DC5
+            model reproduces that, so an official DC5 checkpoint gives the
+            official outputs.
         *args, **kwargs: :class:`DETR` arguments. ``decoder`` configures
             :class:`SMCATransformerDecoder` (``layer_cfg`` takes
             ``scale_mode``, ``head_shared_prior``, ``beta``); ``encoder``
             and ``decoder`` take ``with_cp`` (gradient checkpointing).
     """
 
-    def __init__(self, *args, feat_stride: Optional[int] = None, **kwargs):
+    def __init__(self,
+                 *args,
+                 feat_stride: Optional[int] = None,
+                 center_stride: Optional[int] = None,
+                 **kwargs):
         # read by `_init_layers`, which the parent constructor calls
         self._feat_stride_cfg = feat_stride
+        if center_stride is not None and not (isinstance(center_stride, int)
+                                              and center_stride > 0):
+            raise ValueError('SMCADETR: `model.center_stride` must be a '
+                             f'positive int or None, got {center_stride!r}')
+        self._center_stride_cfg = center_stride
         super().__init__(*args, **kwargs)
 
     def _init_layers(self) -> None:
@@ -61,6 +79,7 @@ class SMCADETR(DETR):
                 'SMCADETR: `positional_encoding.num_feats` must be half of '
                 f'the embed dims, got {num_feats} and {self.embed_dims}')
         self.feat_stride = self._resolve_feat_stride(self._feat_stride_cfg)
+        self.center_stride = self._center_stride_cfg or self.feat_stride
 
     def _resolve_feat_stride(self, feat_stride: Optional[int]) -> int:
         """The configured stride, or a ResNet backbone's output stride."""
@@ -92,8 +111,9 @@ class SMCADETR(DETR):
         """DETR's masks and positional encoding, plus the prior's geometry.
 
         Adds to the decoder inputs ``valid_wh`` (``(bs, 2)``, each image's
-        unpadded ``(w, h)`` from ``img_shape`` divided by the stride, in
-        cells) and ``feat_hw`` (padded feature-map ``(h, w)``).
+        unpadded ``(w, h)`` from ``img_shape`` divided by ``center_stride``,
+        in cells when it equals ``feat_stride``) and ``feat_hw`` (padded
+        feature-map ``(h, w)``).
         """
         encoder_inputs_dict, decoder_inputs_dict = super().pre_transformer(
             img_feats, batch_data_samples)
@@ -110,7 +130,8 @@ class SMCADETR(DETR):
         img_hw = feat.new_tensor(
             [sample.img_shape[:2] for sample in batch_data_samples])
         decoder_inputs_dict.update(
-            valid_wh=img_hw.flip(-1) / stride, feat_hw=(feat_h, feat_w))
+            valid_wh=img_hw.flip(-1) / self.center_stride,
+            feat_hw=(feat_h, feat_w))
         return encoder_inputs_dict, decoder_inputs_dict
 
     def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,
@@ -141,51 +162,3 @@ class SMCADETR(DETR):
             valid_wh=valid_wh,
             feat_hw=feat_hw)
         return dict(hidden_states=hidden_states, references=center_logits)
-
-    @torch.no_grad()
-    def spatial_priors(self, batch_inputs: Tensor,
-                        batch_data_samples: OptSampleList) -> Dict:
-        """Centres and per-layer ``log G`` for visualisation/analysis.
-
-        Args:
-            batch_inputs (Tensor): Pre-processed images ``(bs, 3, H, W)``.
-            batch_data_samples (list[DetDataSample]): With ``img_shape`` and
-                ``batch_input_shape`` metainfo.
-
-        Returns:
-            dict: ``centers`` (cells, ``(bs, nq, 2)``), ``center_logits``,
-            ``log_priors`` (one ``(bs, num_heads, nq, h, w)`` per layer),
-            ``feat_hw``, ``feat_stride`` and ``head_inputs`` (the inputs of
-            the box head, for the matching predictions).
-        """
-        img_feats = self.extract_feat(batch_inputs)
-        enc_in, dec_in = self.pre_transformer(img_feats, batch_data_samples)
-        enc_out = self.forward_encoder(**enc_in)
-        tmp_dec_in, _ = self.pre_decoder(**enc_out)
-        dec_in.update(tmp_dec_in)
-        priors = []
-        hooks = [
-            layer.register_forward_hook(
-                lambda mod, args, kwargs, out: priors.append(
-                    kwargs['cross_attn_mask']),
-                with_kwargs=True) for layer in self.decoder.layers
-        ]
-        try:
-            head_inputs = self.forward_decoder(**dec_in)
-        finally:
-            for hook in hooks:
-                hook.remove()
-        feat_h, feat_w = dec_in['feat_hw']
-        bs, nq = head_inputs['references'].shape[:2]
-        log_priors = [
-            p.view(bs, -1, nq, feat_h, feat_w).float() for p in priors
-        ]
-        centers = head_inputs['references'].sigmoid() * dec_in[
-            'valid_wh'].unsqueeze(1)
-        return dict(
-            centers=centers,
-            center_logits=head_inputs['references'],
-            log_priors=log_priors,
-            feat_hw=(feat_h, feat_w),
-            feat_stride=self.feat_stride,
-            head_inputs=head_inputs)

@@ -11,6 +11,14 @@ and this module follows the reference code:
 * the predicted scale **multiplies** the squared distance (it is an inverse
   bandwidth), ``log G = -sum_axis(s_axis^2 * (p_axis - c_axis)^2) / beta``.
 
+The reference code's fourth mode (``--dynamic_scale type4``, ``Cov`` here)
+is not in the paper. Its help text calls it a "covariance matrix scale", but
+the code does not build a 2x2 covariance: it adds a third learned weight on
+the *product of the squared* per-axis distances,
+``dist = s_x^2 dx^2 + s_y^2 dy^2 + s_xy^2 dx^2 dy^2`` (all three weights
+squared, so the term never changes sign). This module computes exactly
+that, so official ``type4`` checkpoints give the official outputs.
+
 Units follow the reference code as well: keys sit on the integer grid of
 feature-map cells ``x in 0..w-1``, ``y in 0..h-1`` of the (padded) feature map
 (no half-cell shift), centres and offsets are in cells, coordinates are in
@@ -53,7 +61,9 @@ def gaussian_log_prior(points: Tensor,
     ``log G[b * nh + n, q, k] = -sum_a(scales[b, q, n, a]^2 *
     (points[b, q, n, a] - grid[k, a])^2) / beta`` with ``a`` over ``(x, y)``.
     A scale with one channel (``Single`` mode) multiplies the summed squared
-    distance; ``scales=None`` (``Fixed`` mode) means scale 1.
+    distance; ``scales=None`` (``Fixed`` mode) means scale 1; three channels
+    (``Cov`` mode, reference ``type4``) are ``(s_x, s_y, s_xy)`` and add
+    ``s_xy^2 * dx^2 * dy^2`` to the ``Indep`` distance.
 
     The value is computed in float32 and clamped to half of the smallest
     finite value of ``dtype`` before the cast, so that fp16/bf16 never turns
@@ -69,8 +79,9 @@ def gaussian_log_prior(points: Tensor,
             ``(bs, num_queries, num_heads, 2)`` in ``(x, y)`` order.
         grid (Tensor): Key coordinates from :func:`key_grid`, ``(h * w, 2)``.
         scales (Tensor, optional): Inverse bandwidths, ``(bs, num_queries,
-            num_heads, 2)`` (``Indep``, ``(x, y)``) or ``(..., 1)``
-            (``Single``). None (``Fixed``) means 1.
+            num_heads, 2)`` (``Indep``, ``(x, y)``), ``(..., 1)``
+            (``Single``) or ``(..., 3)`` (``Cov``, ``(x, y, xy)``). None
+            (``Fixed``) means 1.
         beta (float): Smoothing constant of the prior. Defaults to 8, the
             reference code's ``smooth``.
         dtype (torch.dtype, optional): Output dtype (the attention's dtype).
@@ -99,9 +110,14 @@ def gaussian_log_prior(points: Tensor,
     elif scales.size(-1) == 2:
         # `Indep`: the squared x/y distances are weighted separately
         dist = (sq_dist * scales.float().pow(2).unsqueeze(-2)).sum(-1)
+    elif scales.size(-1) == 3:
+        # `Cov` (reference type4): the product of the squared x/y distances
+        # is a third term with its own (squared) weight
+        terms = torch.cat([sq_dist, sq_dist.prod(-1, keepdim=True)], dim=-1)
+        dist = (terms * scales.float().pow(2).unsqueeze(-2)).sum(-1)
     else:
         raise ValueError('gaussian_log_prior: `scales` must end in 1 '
-                         '(Single) or 2 (Indep) channels, got '
+                         '(Single), 2 (Indep) or 3 (Cov) channels, got '
                          f'{tuple(scales.shape)}')
     log_g = -dist / beta
     log_g = log_g.clamp(min=torch.finfo(out_dtype).min / 2)

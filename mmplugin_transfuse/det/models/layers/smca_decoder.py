@@ -26,7 +26,10 @@ from torch import Tensor, nn
 
 from .gaussian_prior import gaussian_log_prior, key_grid
 
-SCALE_MODES = ('Fixed', 'Single', 'Indep')
+SCALE_MODES = ('Fixed', 'Single', 'Indep', 'Cov')
+# reference `--dynamic_scale` value of each mode (checkpoint conversion)
+OFFICIAL_SCALE_TYPES = dict(
+    Fixed='type1', Single='type2', Indep='type3', Cov='type4')
 
 
 class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
@@ -45,14 +48,17 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
       feature-map cells, ``num_heads x (x, y)`` outputs (2 if head-shared).
     * ``scale_fc`` (reference ``point3``): per-head inverse bandwidths,
       ``num_heads x (x, y)`` outputs in ``Indep`` mode, ``num_heads`` in
-      ``Single`` mode (1 or 2 if head-shared), absent in ``Fixed`` mode
-      (scale 1). Initialised to weight 0 / bias 1, so every scale starts
+      ``Single`` mode (1 or 2 if head-shared), ``num_heads x (x, y, xy)``
+      in ``Cov`` mode (reference ``type4``, see :mod:`.gaussian_prior`),
+      absent in ``Fixed`` mode (scale 1). Initialised to weight 0 / bias 1, so every scale starts
       at 1, as in the reference code.
 
     Args:
         scale_mode (str): ``'Fixed'`` (centre only, scale 1), ``'Single'``
-            (one scale for both axes) or ``'Indep'`` (separate ``s_x, s_y``;
-            the paper's best, default). Paper Table 2.
+            (one scale for both axes), ``'Indep'`` (separate ``s_x, s_y``;
+            the paper's best, default; paper Table 2) or ``'Cov'`` (the
+            reference code's ``type4``: ``Indep`` plus a weight on
+            ``dx^2 * dy^2``; not in the paper).
         head_shared_prior (bool): One prior shared by all heads (True) or
             one per head (False, default; "multi-head" in Table 2).
         beta (float): Smoothing constant of the prior. Defaults to 8.
@@ -93,6 +99,8 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
             self.scale_fc = Linear(self.embed_dims, 2 * num_priors)
         elif self.scale_mode == 'Single':
             self.scale_fc = Linear(self.embed_dims, num_priors)
+        elif self.scale_mode == 'Cov':
+            self.scale_fc = Linear(self.embed_dims, 3 * num_priors)
         else:
             self.scale_fc = None
         self.init_prior_weights()
