@@ -37,7 +37,8 @@ model = dict(
             loss_weight=2.0)),
     train_cfg=dict(
         assigner=dict(match_costs=[
-            dict(type='FocalLossCost', weight=2.0),
+            # the reference matcher's log eps is 1e-8 (mmdet's default 1e-12)
+            dict(type='FocalLossCost', weight=2.0, eps=1e-8),
             dict(type='BBoxL1Cost', weight=5.0, box_format='xywh'),
             dict(type='IoUCost', iou_mode='giou', weight=2.0)
         ])),
