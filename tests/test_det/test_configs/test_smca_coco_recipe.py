@@ -24,9 +24,7 @@ def cfg():
 def resize(transform_cfg, h, w, seed=0):
     np.random.seed(seed)
     transform = TRANSFORMS.build(transform_cfg)
-    out = transform(
-        dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w),
-             gt_bboxes=None))
+    out = transform(dict(img=np.zeros((h, w, 3), np.uint8), img_shape=(h, w)))
     return out['img'].shape[:2]
 
 

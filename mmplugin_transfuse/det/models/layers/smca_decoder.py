@@ -26,10 +26,8 @@ from torch import Tensor, nn
 
 from .gaussian_prior import gaussian_log_prior, key_grid
 
+# reference `--dynamic_scale` type1..type4, in that order
 SCALE_MODES = ('Fixed', 'Single', 'Indep', 'Cov')
-# reference `--dynamic_scale` value of each mode (checkpoint conversion)
-OFFICIAL_SCALE_TYPES = dict(
-    Fixed='type1', Single='type2', Indep='type3', Cov='type4')
 
 
 class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
