@@ -201,8 +201,9 @@ def _config_values(cfg: Config) -> Dict[str, Any]:
     layer_cfg = model.decoder.get('layer_cfg', {})
     dilations = tuple(backbone.get('dilations', (1, 1, 1, 1)))
     strides = tuple(backbone.get('strides', (1, 2, 2, 2)))
+    # ResNet and TorchvisionDilatedResNet (DC5) share torchvision's weights
     backbone_name = (f'resnet{backbone.depth}'
-                     if backbone.type == 'ResNet' else backbone.type)
+                     if backbone.type.endswith('ResNet') else backbone.type)
     return {
         'num_queries': model.get('num_queries'),
         'dynamic_scale': (layer_cfg.get('scale_mode', 'Indep'),
@@ -275,6 +276,13 @@ def check_args(args: argparse.Namespace, cfg: Config,
             '\n  '.join(problems) + '\npass the matching config with '
             '--config')
     notes = []
+    if getattr(args, 'dilation', False) and cfg.model.backbone.type != \
+            'TorchvisionDilatedResNet':
+        notes.append(
+            'note: official DC5 runs use torchvision\'s dilated ResNet (the '
+            'first block of the dilated stage is not dilated); set '
+            'model.backbone.type=\'TorchvisionDilatedResNet\' for the '
+            'official outputs')
     if getattr(args, 'dilation', False) and cfg.model.get(
             'center_stride') != 32:
         notes.append(

@@ -1,4 +1,5 @@
 """SMCA-DETR modules, registered into mmdet's ``MODELS`` registry."""
+from .backbones import TorchvisionDilatedResNet
 from .dense_heads import SMCADETRHead
 from .detectors import SMCADETR
 from .layers import (SMCATransformerDecoder, SMCATransformerDecoderLayer,
@@ -6,5 +7,6 @@ from .layers import (SMCATransformerDecoder, SMCATransformerDecoderLayer,
 
 __all__ = [
     'SMCADETR', 'SMCADETRHead', 'SMCATransformerDecoder',
-    'SMCATransformerDecoderLayer', 'gaussian_log_prior', 'key_grid'
+    'SMCATransformerDecoderLayer', 'TorchvisionDilatedResNet',
+    'gaussian_log_prior', 'key_grid'
 ]

@@ -1,0 +1,3 @@
+from .torchvision_dilated_resnet import TorchvisionDilatedResNet
+
+__all__ = ['TorchvisionDilatedResNet']
