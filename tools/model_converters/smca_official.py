@@ -168,6 +168,8 @@ def load_official(
     Returns:
         tuple: ``(state_dict, args)``, ``args`` None for a bare state dict.
     """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'smca_official: no checkpoint file {path}')
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             ckpt = torch.load(path, map_location='cpu', weights_only=True)

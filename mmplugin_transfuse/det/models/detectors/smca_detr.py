@@ -2,7 +2,6 @@
 import math
 from typing import Dict, Optional, Tuple
 
-import torch
 from mmdet.models.backbones import ResNet
 from mmdet.models.detectors import DETR
 from mmdet.models.layers import SinePositionalEncoding
