@@ -12,7 +12,7 @@ import pytest
 from mmengine import Config
 from mmengine.registry import init_default_scope
 
-from mmplugin_transfuse.seg.datasets.conversion import DatasetLayoutError
+from mmplugin_transfuse.data_prep.conversion import DatasetLayoutError
 from mmseg.registry import DATASETS
 from tests.conftest import CONFIG_ROOT, load_tool
 from tests.test_seg.test_datasets.fake_trees import (

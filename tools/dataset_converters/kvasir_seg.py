@@ -27,7 +27,7 @@ from typing import Dict, List, Optional
 
 from tqdm import tqdm
 
-from mmplugin_transfuse.seg.datasets.conversion import (
+from mmplugin_transfuse.data_prep.conversion import (
     check_output_outside, check_same_size, copy_or_encode, list_images,
     pair_images_masks, random_split, read_binary_mask, read_image,
     report_counts, require_dir, write_png, write_split)

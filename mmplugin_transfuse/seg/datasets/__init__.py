@@ -6,7 +6,7 @@ from .isic import ISIC2017Dataset
 from .loading import LoadMultiModalSliceFromFiles
 from .medical_2d import Medical2DDataset
 from .polyp import PolypDataset
-from .preprocessing import binarize_mask, intensity_to_uint8
+from .preprocessing import binarize_mask
 from .prostate import ProstateSliceDataset
 from .transforms import BinarizeMask
 
@@ -14,5 +14,5 @@ __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
     'ProstateSliceDataset', 'BinarizeMask', 'LoadMultiModalSliceFromFiles',
     'CheckedLoadImageFromFile', 'CheckedLoadAnnotations',
-    'CheckedSegFilesMixin', 'binarize_mask', 'intensity_to_uint8'
+    'CheckedSegFilesMixin', 'binarize_mask'
 ]
