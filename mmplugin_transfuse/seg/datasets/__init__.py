@@ -1,5 +1,4 @@
 """Medical segmentation datasets and transforms (mmseg registries)."""
-from mmplugin_transfuse.utils.image_checks import CheckedLoadImageFromFile
 from .checked_annotations import CheckedLoadAnnotations
 from .checked_files import CheckedSegFilesMixin
 from .isic import ISIC2017Dataset
@@ -13,6 +12,5 @@ from .transforms import BinarizeMask
 __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
     'ProstateSliceDataset', 'BinarizeMask', 'LoadMultiModalSliceFromFiles',
-    'CheckedLoadImageFromFile', 'CheckedLoadAnnotations',
-    'CheckedSegFilesMixin', 'binarize_mask'
+    'CheckedLoadAnnotations', 'CheckedSegFilesMixin', 'binarize_mask'
 ]
