@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mmplugin_transfuse.seg.datasets.preprocessing import binarize_mask
+from mmplugin_transfuse.utils import first_n_and_more
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
@@ -96,11 +97,13 @@ def pair_images_masks(images: Dict[str, str],
             pairs.append((stem, path, masks[key]))
     if lonely:
         raise DatasetLayoutError(
-            f'{len(lonely)} image(s) have no mask, e.g. {lonely[:3]}')
+            f'{len(lonely)} image(s) have no mask: '
+            f'{first_n_and_more(lonely, 3)}')
     orphans = sorted(masks[k] for k in masks if k not in wanted)
     if orphans:
         raise DatasetLayoutError(
-            f'{len(orphans)} mask(s) have no image, e.g. {orphans[:3]}')
+            f'{len(orphans)} mask(s) have no image: '
+            f'{first_n_and_more(orphans, 3)}')
     return pairs
 
 
