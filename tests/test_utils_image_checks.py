@@ -12,15 +12,6 @@ from mmplugin_transfuse.utils import CheckedLoadImageFromFile
 from tests.conftest import CONFIG_ROOT
 from tests.test_seg.test_datasets.fake_trees import point_dataset_to
 
-CONFIGS = {
-    'mmseg':
-    osp.join(CONFIG_ROOT, 'baselines',
-             'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py'),
-    'mmdet':
-    osp.join(CONFIG_ROOT, 'smca_detr',
-             'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py'),
-}
-
 
 @pytest.mark.parametrize('scope', ['mmseg', 'mmdet'])
 def test_registered_once_in_the_root_registry(scope):
@@ -33,14 +24,18 @@ def test_registered_once_in_the_root_registry(scope):
     assert child.get('CheckedLoadImageFromFile') is CheckedLoadImageFromFile
 
 
-@pytest.mark.parametrize('scope,root_fixture',
-                         [('mmseg', 'synthetic_polyp_root'),
-                          ('mmdet', 'synthetic_shapes_root')])
-def test_real_config_pipeline_loads_with_it(scope, root_fixture, request):
+@pytest.mark.parametrize('scope,config,root_fixture', [
+    ('mmseg', 'baselines/unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-'
+     '128x128.py', 'synthetic_polyp_root'),
+    ('mmdet', 'smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py',
+     'synthetic_shapes_root'),
+])
+def test_real_config_pipeline_loads_with_it(scope, config, root_fixture,
+                                             request):
     """The training pipeline of a real config, built under the config's own
     default scope (as ``mim train/test mmseg|mmdet`` does), starts with the
     checked loader and loads an image."""
-    cfg = Config.fromfile(CONFIGS[scope])
+    cfg = Config.fromfile(osp.join(CONFIG_ROOT, config))
     assert cfg.default_scope == scope
     dataset_cfg = cfg.train_dataloader.dataset
     assert dataset_cfg.pipeline[0].type == 'CheckedLoadImageFromFile'

@@ -1,4 +1,4 @@
-"""When a module with ``with_cp`` runs its blocks under gradient checkpointing."""
+"""When a module with ``with_cp`` runs under gradient checkpointing."""
 import torch
 from torch import nn
 
