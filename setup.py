@@ -82,10 +82,14 @@ if __name__ == '__main__':
             'pillow',
             'opencv-python>=4.5,<5',  # OpenMMLab 2.x targets OpenCV 4
             'pycocotools',
-            'nibabel',
             'scipy',
             'tqdm',
         ],
-        extras_require={'tests': ['pytest']},
+        extras_require={
+            # NIfTI volumes (MSD prostate converter, whole-volume
+            # evaluation): mmplugin_transfuse.data_prep.msd only
+            'medical': ['nibabel'],
+            'tests': ['pytest', 'nibabel'],
+        },
         zip_safe=False,
     )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]
-# On a CPU-only machine the processes communicate with gloo (tools/train.py
+# On a CPU-only machine the processes communicate with gloo (CheckedRunner
 # switches the backend), so this also runs multi-process training on CPU.
 set -euo pipefail
 CONFIG=$1

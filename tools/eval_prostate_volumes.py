@@ -37,7 +37,7 @@ from mmseg.apis import init_model
 from mmseg.registry import DATASETS
 from prettytable import PrettyTable
 
-from mmplugin_transfuse.seg.datasets.msd import (load_case, modality_names,
+from mmplugin_transfuse.data_prep.msd import (load_case, modality_names,
                                                  read_dataset_json,
                                                  training_cases,
                                                  volume_to_uint8)

@@ -7,6 +7,12 @@ plugin (which also allow-lists the checkpoint types so ``--resume`` works with
 ``mim train mmplugin_transfuse <config>`` runs; ``mim train mmseg|mmdet
 <config path>`` runs those libraries' own train.py, which behaves the same.
 
+The script only turns its options into config fields. What happens before
+and around training (every path the config names checked first, one error
+listing the missing ones; ``--launcher pytorch`` on a machine without CUDA
+runs DDP with gloo) is :class:`mmplugin_transfuse.engine.CheckedRunner`'s
+job, used unless the config sets another ``runner_type``.
+
 Example::
 
     python tools/train.py configs/transfuse/<config>.py --work-dir work_dirs/x
@@ -14,22 +20,20 @@ Example::
 """
 import argparse
 import logging
-import os
-import os.path as osp
+from typing import List, Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from mmplugin_transfuse.engine import check_config_paths
-from mmplugin_transfuse.engine.runner import stages_for_training
+from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
+                                                     load_launch_config)
 
 
-def parse_args() -> argparse.Namespace:
+def setup_cfg(argv: Optional[List[str]] = None) -> Config:
+    """Parse the command line and apply it to the config."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -39,36 +43,9 @@ def parse_args() -> argparse.Namespace:
         'latest checkpoint in the work dir')
     parser.add_argument(
         '--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value (see mmengine DictAction)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-def setup_cfg(args: argparse.Namespace) -> Config:
-    """Apply the command-line options to the config."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    add_launch_args(parser)
+    args = parser.parse_args(argv)
+    cfg = load_launch_config(args)
     if args.amp:
         if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
             print_log('AMP is already enabled in the config.',
@@ -76,36 +53,16 @@ def setup_cfg(args: argparse.Namespace) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
+    if args.resume is not None:
         cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(
-                f'--resume checkpoint not found: {args.resume}')
-        cfg.resume = True
-        cfg.load_from = args.resume
-    # NCCL needs GPUs: fall back to gloo for CPU-only distributed runs.
-    if args.launcher != 'none':
-        import torch
-        if not torch.cuda.is_available():
-            cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-            cfg.env_cfg.dist_cfg['backend'] = 'gloo'
-    # CheckedRunner: path checks before anything is built, and DDP on CPU
-    # (mmengine's Runner calls torch.cuda.set_device for any launcher).
-    cfg.setdefault('runner_type', 'CheckedRunner')
+        # 'auto': the latest checkpoint of the work dir; a path is checked
+        # by CheckedRunner with the config's other paths
+        cfg.load_from = None if args.resume == 'auto' else args.resume
     return cfg
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = setup_cfg(args)
-    # a missing data root / load_from / pretrained file: one clear error
-    # naming the config fields, before the model and datasets are built
-    check_config_paths(cfg, stages_for_training(cfg))
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+def main(argv: Optional[List[str]] = None) -> None:
+    RUNNERS.build(setup_cfg(argv)).train()
 
 
 if __name__ == '__main__':

@@ -1,9 +1,15 @@
 """Reading image files with errors that name the file.
 
 Shared by the segmentation and detection pipelines: :func:`read_image_file`
-is used by :class:`CheckedLoadImageFromFile` (registered into both mmseg's
-and mmdet's ``TRANSFORMS``) and by the segmentation mask loader
-(:class:`mmplugin_transfuse.seg.datasets.CheckedLoadAnnotations`).
+is used by :class:`CheckedLoadImageFromFile` and by the segmentation mask
+loader (:class:`mmplugin_transfuse.seg.datasets.CheckedLoadAnnotations`).
+
+:class:`CheckedLoadImageFromFile` is registered the way ``engine/`` registers
+its parts and mmcv registers ``LoadImageFromFile``: into mmengine's root
+``TRANSFORMS``. mmseg's and mmdet's ``TRANSFORMS`` are children of it and
+fall back to it for a name they do not hold, so the one class is found from
+configs with ``default_scope='mmseg'`` and ``'mmdet'`` alike, and this
+module depends on neither library.
 """
 from typing import Optional
 
@@ -11,8 +17,7 @@ import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
-from mmdet.registry import TRANSFORMS as MMDET_TRANSFORMS
-from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
+from mmengine.registry import TRANSFORMS
 
 JPEG_SOI = b'\xff\xd8'
 JPEG_SOS = b'\xff\xda'
@@ -100,13 +105,13 @@ def read_image_file(filename: str,
     return img
 
 
-@MMSEG_TRANSFORMS.register_module()
-@MMDET_TRANSFORMS.register_module()
+@TRANSFORMS.register_module()
 class CheckedLoadImageFromFile(LoadImageFromFile):
     """``LoadImageFromFile`` with clear errors for unusable image files.
 
-    Registered into both mmseg's and mmdet's ``TRANSFORMS`` (one class), so
-    ``dict(type='CheckedLoadImageFromFile')`` works in either scope.
+    Registered into mmengine's root ``TRANSFORMS`` (like mmcv's
+    ``LoadImageFromFile``), so ``dict(type='CheckedLoadImageFromFile')``
+    works in mmseg- and mmdet-scoped pipelines.
 
     mmcv 2.1's transform raises ``FileNotFoundError`` for a missing file, an
     OpenCV assertion that does not name the file for a 0-byte file, a bare

@@ -13,8 +13,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
 import mmplugin_transfuse  # noqa: F401
-from mmplugin_transfuse.seg.datasets.conversion import DatasetLayoutError
-from mmplugin_transfuse.seg.datasets.msd import load_case
+from mmplugin_transfuse.data_prep.conversion import DatasetLayoutError
+from mmplugin_transfuse.data_prep.msd import load_case
 from mmplugin_transfuse.utils import CheckedLoadImageFromFile
 from mmseg.registry import DATASETS, MODELS
 from tests.conftest import CONFIG_ROOT, load_tool

@@ -12,7 +12,7 @@ import pytest
 from mmengine import Config
 from mmengine.registry import init_default_scope
 
-from mmplugin_transfuse.seg.datasets.conversion import DatasetLayoutError
+from mmplugin_transfuse.data_prep.conversion import DatasetLayoutError
 from mmseg.registry import DATASETS
 from tests.conftest import CONFIG_ROOT, load_tool
 from tests.test_seg.test_datasets.fake_trees import (
@@ -148,6 +148,33 @@ def test_cvc_clinicdb_tiff_converter_and_dataset(tmp_path):
     with pytest.raises(DatasetLayoutError, match='3.tif'):
         load_tool('dataset_converters/cvc_clinicdb.py').main(
             [src, '--out', str(tmp_path / 'o2')])
+
+
+def test_paired_folder_layouts_share_one_converter(tmp_path):
+    """Both CLIs run the same converter; only the layout differs. Split
+    files list names in natural order (CVC-ClinicDB frames are numbers)."""
+    from mmplugin_transfuse.data_prep.paired_folders import (
+        CVC_CLINICDB, KVASIR_SEG, convert_paired_folders)
+    src = str(tmp_path / 'CVC-ClinicDB')
+    make_cvc_clinicdb_tree(src, num=11, size=(6, 8))
+    counts = convert_paired_folders(CVC_CLINICDB, src, str(tmp_path / 'o'),
+                                    val_ratio=0.3, seed=1)
+    assert counts == dict(total=11, train=8, val=3)
+    names = []
+    for split in ('train', 'val'):
+        with open(tmp_path / 'o' / 'splits' / f'{split}.txt') as f:
+            part = f.read().split()
+        assert part == sorted(part, key=int)  # '2' before '10'
+        names += part
+    assert sorted(names, key=int) == [str(i) for i in range(1, 12)]
+    # a Kvasir-SEG folder is not a CVC-ClinicDB folder: the layout's folder
+    # is named in the error
+    kvasir = str(tmp_path / 'Kvasir-SEG')
+    make_kvasir_seg_tree(kvasir, num=2)
+    with pytest.raises(DatasetLayoutError, match='Original.*CVC-ClinicDB'):
+        convert_paired_folders(CVC_CLINICDB, kvasir, str(tmp_path / 'o2'))
+    assert convert_paired_folders(KVASIR_SEG, kvasir, str(tmp_path / 'o3'),
+                                  val_ratio=0.5)['total'] == 2
 
 
 # ------------------------------------------------------------------- ISIC

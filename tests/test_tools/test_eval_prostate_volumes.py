@@ -11,7 +11,7 @@ from mmseg.apis import init_model
 from mmseg.registry import DATASETS
 
 from mmplugin_transfuse.seg.datasets import ProstateSliceDataset
-from mmplugin_transfuse.seg.datasets.msd import load_case, volume_to_uint8
+from mmplugin_transfuse.data_prep.msd import load_case, volume_to_uint8
 from mmplugin_transfuse.seg.evaluation import (confusion_counts,
                                                dice_from_counts)
 from tests.conftest import CONFIG_ROOT, load_tool

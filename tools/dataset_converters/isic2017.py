@@ -27,18 +27,12 @@ Example::
         --out data/isic2017 --size 192 256
 """
 import argparse
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import cv2
-import numpy as np
-from tqdm import tqdm
-
-from mmplugin_transfuse.seg.datasets.conversion import (
-    check_output_outside, check_same_size, copy_or_encode, list_images,
-    pair_images_masks, read_binary_mask, read_image, report_counts,
-    require_dir, write_png)
+from mmplugin_transfuse.data_prep.conversion import (
+    check_output_outside, convert_pairs, list_images, pair_images_masks,
+    report_counts, require_dir)
 
 SPLITS = {'train': 'Training', 'val': 'Validation', 'test': 'Test_v2'}
 EXPECTED = dict(train=2000, val=150, test=600)
@@ -75,30 +69,11 @@ def convert(src: str,
     if unknown:
         raise ValueError(f'unknown split(s) {unknown}; use {list(SPLITS)}')
     jobs = {split: _pairs(src, split) for split in splits}  # validate first
-    counts = {}
-    for split, pairs in jobs.items():
-        for stem, img_path, mask_path in tqdm(
-                pairs, desc=f'ISIC 2017 {split}', unit='img'):
-            image = read_image(img_path)
-            mask = read_binary_mask(mask_path, threshold)
-            check_same_size(image, mask, img_path, mask_path)
-            dst = osp.join(out_dir, 'images', split, stem + '.jpg')
-            if size is None:
-                copy_or_encode(img_path, dst, image)
-            else:
-                h, w = size
-                image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-                # Smooth the 0/255 mask, then re-threshold: a mid-boundary
-                # pixel goes to the class covering most of it.
-                mask = (cv2.resize(mask * 255, (w, h),
-                                   interpolation=cv2.INTER_LINEAR) >=
-                        threshold).astype(np.uint8)
-                os.makedirs(osp.dirname(dst), exist_ok=True)
-                if not cv2.imwrite(
-                        dst, image, [cv2.IMWRITE_JPEG_QUALITY, 100]):
-                    raise OSError(f'cannot write {dst}')
-            write_png(osp.join(out_dir, 'masks', split, stem + '.png'), mask)
-        counts[split] = len(pairs)
+    counts = {
+        split: convert_pairs(pairs, out_dir, '.jpg', threshold,
+                             f'ISIC 2017 {split}', split, size)
+        for split, pairs in jobs.items()
+    }
     report_counts(f'ISIC 2017 written to {out_dir}:', counts, EXPECTED)
     return counts
 

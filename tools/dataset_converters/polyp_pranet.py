@@ -28,12 +28,9 @@ import argparse
 import os.path as osp
 from typing import Dict, List, Optional
 
-from tqdm import tqdm
-
-from mmplugin_transfuse.seg.datasets.conversion import (
-    check_output_outside, check_same_size, copy_or_encode, list_images,
-    pair_images_masks, read_binary_mask, read_image, report_counts,
-    require_dir, write_png, write_split)
+from mmplugin_transfuse.data_prep.conversion import (
+    check_output_outside, convert_pairs, list_images, pair_images_masks,
+    report_counts, require_dir, write_split)
 
 TEST_SETS = ('Kvasir', 'CVC-ClinicDB', 'CVC-ColonDB', 'CVC-300',
              'ETIS-LaribPolypDB')
@@ -51,13 +48,7 @@ def convert_set(name: str, img_dir: str, mask_dir: str, out_dir: str,
                 threshold: int) -> int:
     """Check and convert one set; returns its number of samples."""
     pairs = pair_images_masks(list_images(img_dir), list_images(mask_dir))
-    for stem, img_path, mask_path in tqdm(pairs, desc=name, unit='img'):
-        image = read_image(img_path)
-        mask = read_binary_mask(mask_path, threshold)
-        check_same_size(image, mask, img_path, mask_path)
-        copy_or_encode(img_path, osp.join(out_dir, name, 'images',
-                                          stem + '.png'), image)
-        write_png(osp.join(out_dir, name, 'masks', stem + '.png'), mask)
+    convert_pairs(pairs, osp.join(out_dir, name), '.png', threshold, name)
     write_split(osp.join(out_dir, 'splits', name + '.txt'),
                 [p[0] for p in pairs])
     return len(pairs)

@@ -27,7 +27,7 @@ Slices are taken along the volume's third array axis, without reorienting,
 so ``spacing`` is ``(row, col, slice)`` = the NIfTI header's first three
 zooms, in mm. Each modality of each volume is clipped to its own 0.5 / 99.5
 intensity percentiles and scaled to 0..255
-(:func:`mmplugin_transfuse.seg.datasets.msd.volume_to_uint8`). Labels are
+(:func:`mmplugin_transfuse.data_prep.msd.volume_to_uint8`). Labels are
 rounded to integers and must be ids of ``dataset.json``'s ``labels``. The
 split is by volume (seeded), so no volume has slices in both splits. The
 source is only read.
@@ -44,10 +44,10 @@ from typing import Dict, List, Optional, Sequence
 
 from tqdm import tqdm
 
-from mmplugin_transfuse.seg.datasets.conversion import (
+from mmplugin_transfuse.data_prep.conversion import (
     check_output_outside, random_split, report_counts, require_dir,
     write_png, write_split)
-from mmplugin_transfuse.seg.datasets.msd import (check_case_header,
+from mmplugin_transfuse.data_prep.msd import (check_case_header,
                                                  load_case, modality_names,
                                                  read_dataset_json,
                                                  training_cases,

@@ -9,15 +9,15 @@ from mmdet.datasets import CocoDataset
 from mmdet.datasets.api_wrappers import COCO
 from mmdet.registry import DATASETS
 
+from mmplugin_transfuse.utils import first_n_and_more
+
 #: How many offending entries an error message lists before "... and N more".
 MAX_REPORTED = 10
 
 
 def _report(source: str, what: str, problems: List[str]) -> str:
-    shown = problems[:MAX_REPORTED]
-    more = len(problems) - len(shown)
-    return (f'{source}: {what}:\n  ' + '\n  '.join(shown) +
-            (f'\n  ... and {more} more' if more > 0 else ''))
+    return f'{source}: {what}:\n  ' + first_n_and_more(
+        problems, MAX_REPORTED, sep='\n  ')
 
 
 def validate_coco_dict(dataset: Any,

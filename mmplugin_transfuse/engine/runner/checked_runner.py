@@ -25,9 +25,11 @@ class CheckedRunner(Runner):
        :mod:`.cpu_distributed`), so ``tools/dist_train.sh CONFIG 2`` trains on
        CPU. With CUDA nothing changes.
 
-    ``tools/train.py``/``tools/test.py`` and mmseg's/mmdet's own scripts
-    (``mim train mmseg|mmdet``) build it with ``RUNNERS.build(cfg)`` when the
-    config sets::
+    This is the one place that holds this launch behaviour:
+    ``tools/train.py``/``tools/test.py`` only turn their options into config
+    fields and set ``runner_type = 'CheckedRunner'`` unless the config names
+    another runner; mmseg's/mmdet's own scripts (``mim train mmseg|mmdet``)
+    build it with ``RUNNERS.build(cfg)`` when the config sets::
 
         runner_type = 'CheckedRunner'
 
@@ -40,8 +42,11 @@ class CheckedRunner(Runner):
         if (self.distributed and not is_distributed()
                 and not torch.cuda.is_available()):
             dist_cfg = env_cfg.get('dist_cfg', {})
-            init_cpu_process_group(self.launcher,
-                                   dist_cfg.get('backend', 'gloo'))
+            backend = init_cpu_process_group(self.launcher,
+                                             dist_cfg.get('backend', 'gloo'))
+            # the config dumped into the log then names the backend in use
+            self.cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+            self.cfg.env_cfg.dist_cfg['backend'] = backend
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):

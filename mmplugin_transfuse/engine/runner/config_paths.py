@@ -7,7 +7,7 @@ and the model were built. :func:`check_config_paths` reports every missing
 path at once, each with the config field that names it.
 """
 import os.path as osp
-from typing import Any, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Iterable, List, Mapping, Optional
 
 #: Only strings that look like weight files are checked under a
 #: ``pretrained`` key: some modules take ``pretrained=True`` or a model name.
@@ -162,14 +162,3 @@ def check_config_paths(cfg: Mapping,
             'The config names paths that do not exist:\n  ' +
             '\n  '.join(problems))
 
-
-def stages_for_training(cfg: Mapping) -> Sequence[str]:
-    """``('train', 'val')``, or ``('train',)`` when validation is off.
-
-    mmengine's Runner only builds the validation loop when
-    ``val_dataloader``, ``val_cfg`` and ``val_evaluator`` are all given.
-    """
-    if all(cfg.get(k) for k in ('val_dataloader', 'val_cfg',
-                                'val_evaluator')):
-        return ('train', 'val')
-    return ('train', )

@@ -5,27 +5,24 @@ mmengine 0.10.x assumes a GPU per process when ``launcher='pytorch'``:
 "Found no NVIDIA driver" on CPU-only machines) and ``Runner.wrap_model``
 passes ``device_ids=[LOCAL_RANK]`` to ``DistributedDataParallel`` (which
 refuses ``device_ids`` for a CPU module). These helpers provide the CPU
-equivalents.
+equivalents; :class:`~.checked_runner.CheckedRunner` is their only user, so
+the nccl-to-gloo fallback is written once, here.
 """
 import os
 
-import torch
 import torch.distributed as torch_dist
 
 
-def cpu_distributed() -> bool:
-    """Whether this process was launched distributed on a machine without
-    CUDA (``torchrun`` sets ``WORLD_SIZE``)."""
-    return 'WORLD_SIZE' in os.environ and not torch.cuda.is_available()
-
-
-def init_cpu_process_group(launcher: str, backend: str = 'gloo') -> None:
+def init_cpu_process_group(launcher: str, backend: str = 'gloo') -> str:
     """``init_process_group`` from ``torchrun``'s environment, no GPU.
 
     Args:
         launcher (str): Only ``'pytorch'`` (``torchrun``/``dist_train.sh``)
             is supported on CPU.
         backend (str): ``'gloo'`` (``'nccl'`` needs GPUs and is replaced).
+
+    Returns:
+        str: The backend the process group uses.
     """
     if launcher != 'pytorch':
         raise RuntimeError(
@@ -38,6 +35,7 @@ def init_cpu_process_group(launcher: str, backend: str = 'gloo') -> None:
         backend=backend,
         rank=int(os.environ['RANK']),
         world_size=int(os.environ['WORLD_SIZE']))
+    return backend
 
 
 def cpu_model_wrapper_cfg(find_unused_parameters: bool = False) -> dict:

@@ -1,18 +1,16 @@
 """Medical segmentation datasets and transforms (mmseg registries)."""
-from mmplugin_transfuse.utils.image_checks import CheckedLoadImageFromFile
 from .checked_annotations import CheckedLoadAnnotations
 from .checked_files import CheckedSegFilesMixin
 from .isic import ISIC2017Dataset
 from .loading import LoadMultiModalSliceFromFiles
 from .medical_2d import Medical2DDataset
 from .polyp import PolypDataset
-from .preprocessing import binarize_mask, intensity_to_uint8
+from .preprocessing import binarize_mask
 from .prostate import ProstateSliceDataset
 from .transforms import BinarizeMask
 
 __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
     'ProstateSliceDataset', 'BinarizeMask', 'LoadMultiModalSliceFromFiles',
-    'CheckedLoadImageFromFile', 'CheckedLoadAnnotations',
-    'CheckedSegFilesMixin', 'binarize_mask', 'intensity_to_uint8'
+    'CheckedLoadAnnotations', 'CheckedSegFilesMixin', 'binarize_mask'
 ]

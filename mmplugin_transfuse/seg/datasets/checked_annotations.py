@@ -6,7 +6,7 @@ import numpy as np
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-from mmplugin_transfuse.utils.image_checks import check_image_bytes
+from mmplugin_transfuse.utils import check_image_bytes, first_n_and_more
 from .transforms import BinarizeMask
 
 MAX_LISTED_VALUES = 8
@@ -145,15 +145,13 @@ class CheckedLoadAnnotations(LoadAnnotations):
             if v >= num_classes and v != self.ignore_index
         ]
         if bad:
-            shown = bad[:MAX_LISTED_VALUES]
-            more = (f' and {len(bad) - len(shown)} more'
-                    if len(bad) > len(shown) else '')
             looks_0_255 = (num_classes == 2 and self.binarize is None
                            and max(bad) >= 128)
             hint = (' (a 0/255 mask: set binarize_threshold=128)'
                     if looks_0_255 else '')
             raise ValueError(
-                f'mask {path} holds values {shown}{more} outside the '
+                f'mask {path} holds values '
+                f'{first_n_and_more(bad, MAX_LISTED_VALUES)} outside the '
                 f'dataset\'s class ids 0..{num_classes - 1} (or the ignore '
                 f'index {self.ignore_index}){hint}')
 

@@ -4,6 +4,8 @@ from typing import List, Sequence
 
 import mmengine.fileio as fileio
 
+from mmplugin_transfuse.utils import first_n_and_more
+
 MAX_LISTED_NAMES = 3
 
 
@@ -11,11 +13,8 @@ def describe_names(names: Sequence[str],
                    max_listed: int = MAX_LISTED_NAMES) -> str:
     """``"3 name(s): ['a', 'b', 'c']"`` or, for 10 names,
     ``"10 name(s): ['a', 'b', 'c'] and 7 more"``."""
-    names = sorted(names)
-    shown = names[:max_listed]
-    more = (f' and {len(names) - len(shown)} more'
-            if len(names) > len(shown) else '')
-    return f'{len(names)} name(s): {shown}{more}'
+    return (f'{len(names)} name(s): '
+            f'{first_n_and_more(sorted(names), max_listed)}')
 
 
 class CheckedSegFilesMixin:

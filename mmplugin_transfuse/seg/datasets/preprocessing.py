@@ -1,10 +1,8 @@
-"""Array conversions shared by the dataset converters and the volume tools.
+"""Mask binarisation shared by :class:`BinarizeMask` and the converters.
 
-They live in the package (not in ``tools/``) so that the converters, the
-whole-volume evaluation tool and the tests apply exactly the same mask
-binarisation and MR intensity scaling.
+One function, so the converters (``mmplugin_transfuse.data_prep``) and the
+training pipeline apply exactly the same rule.
 """
-from typing import Tuple
 
 import numpy as np
 
@@ -29,29 +27,3 @@ def binarize_mask(mask: np.ndarray, threshold: int = 128) -> np.ndarray:
         raise ValueError(
             f'expected an (H, W) or (H, W, C) mask, got shape {mask.shape}')
     return (mask >= threshold).astype(np.uint8)
-
-
-def intensity_to_uint8(
-        volume: np.ndarray,
-        percentiles: Tuple[float, float] = (0.5, 99.5)) -> np.ndarray:
-    """Scale one MR modality of one volume to 0..255.
-
-    MR intensities have no absolute unit, so each modality of each volume is
-    clipped to its own ``percentiles`` (robust to a few hot voxels) and
-    mapped linearly to 0..255, the input range of ImageNet-style
-    normalisation. A constant volume maps to zeros.
-
-    Args:
-        volume (np.ndarray): One modality, any shape, e.g. ``(X, Y, Z)``.
-        percentiles (tuple[float, float]): Lower and upper clip percentiles.
-            Defaults to (0.5, 99.5).
-
-    Returns:
-        np.ndarray: uint8 array of the same shape.
-    """
-    volume = np.asarray(volume, dtype=np.float32)
-    lo, hi = np.percentile(volume, percentiles)
-    if hi <= lo:
-        return np.zeros(volume.shape, dtype=np.uint8)
-    scaled = (np.clip(volume, lo, hi) - lo) / (hi - lo) * 255.0
-    return np.round(scaled).astype(np.uint8)

@@ -24,6 +24,7 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
+from mmplugin_transfuse.utils import use_grad_checkpointing
 from .gaussian_prior import gaussian_log_prior, key_grid
 
 # reference `--dynamic_scale` type1..type4, in that order
@@ -278,7 +279,7 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
             # checkpoint only when gradients flow: in eval/no_grad it would
             # just add overhead
             run_layer = layer
-            if self.with_cp and self.training and torch.is_grad_enabled():
+            if use_grad_checkpointing(self):
                 run_layer = partial(
                     cp.checkpoint, layer, use_reentrant=False)
             query = run_layer(

@@ -5,10 +5,11 @@ code gaopengcuhk/SMCA-DETR ``models/transformer.py``). mmdet's
 :class:`DetrTransformerEncoder` offers checkpointing only through fairscale
 (``num_cp``); this subclass uses ``torch.utils.checkpoint`` instead.
 """
-import torch
 import torch.utils.checkpoint as cp
 from mmdet.models.layers import DetrTransformerEncoder
 from torch import Tensor
+
+from mmplugin_transfuse.utils import use_grad_checkpointing
 
 
 class SMCATransformerEncoder(DetrTransformerEncoder):
@@ -42,7 +43,7 @@ class SMCATransformerEncoder(DetrTransformerEncoder):
         Returns:
             Tensor: Encoder memory, ``(bs, h * w, dim)``.
         """
-        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
+        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
             if use_cp:
                 query = cp.checkpoint(

@@ -13,6 +13,8 @@ from torch.utils.checkpoint import checkpoint
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
+
+from mmplugin_transfuse.utils import use_grad_checkpointing
 from ..utils import (convert_deit_checkpoint, load_local_state_dict,
                      load_pretrained_branch, resize_pos_embed)
 
@@ -130,7 +132,7 @@ class TransFuseViT(BaseModule):
         pos_embed = resize_pos_embed(self.pos_embed, self.pos_grid, (h, w))
         x = self.pos_drop(x + pos_embed)
         for block in self.blocks:
-            if self.with_cp and x.requires_grad:
+            if use_grad_checkpointing(self):
                 x = checkpoint(block, x, use_reentrant=False)
             else:
                 x = block(x)

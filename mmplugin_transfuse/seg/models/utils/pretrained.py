@@ -24,6 +24,8 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from torch import Tensor
 
+from mmplugin_transfuse.utils import first_n_and_more
+
 StateDict = Dict[str, Tensor]
 
 
@@ -238,16 +240,15 @@ def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
     if result.missing_keys:
         # a branch checkpoint must cover the whole branch: anything missing
         # means a file of another architecture, never a partial load
-        shown_missing = list(result.missing_keys)[:8]
         raise ValueError(
             f'{name} init_cfg.checkpoint={path!r} does not match the branch: '
-            f'{len(result.missing_keys)} parameters/buffers missing, e.g. '
-            f'{shown_missing}; unexpected keys: '
-            f'{list(result.unexpected_keys)[:8]}')
-    shown = list(dropped)[:8] + (['...'] if len(dropped) > 8 else [])
+            f'{len(result.missing_keys)} parameters/buffers missing: '
+            f'{first_n_and_more(result.missing_keys, 8)}; unexpected keys: '
+            f'{first_n_and_more(result.unexpected_keys, 8)}')
     print_log(
         f'{name}: loaded {path}; dropped (not used by the branch): '
-        f'{len(dropped)} keys {shown}; missing: {result.missing_keys}; '
+        f'{len(dropped)} keys {first_n_and_more(dropped, 8)}; missing: '
+        f'{result.missing_keys}; '
         f'unexpected: {result.unexpected_keys}',
         logger='current')
     return list(result.missing_keys), list(result.unexpected_keys)

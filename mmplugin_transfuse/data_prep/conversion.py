@@ -8,13 +8,16 @@ source tree.
 import os
 import os.path as osp
 import random
+import re
 import shutil
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
-from .preprocessing import binarize_mask
+from mmplugin_transfuse.seg.datasets.preprocessing import binarize_mask
+from mmplugin_transfuse.utils import first_n_and_more
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
@@ -94,11 +97,13 @@ def pair_images_masks(images: Dict[str, str],
             pairs.append((stem, path, masks[key]))
     if lonely:
         raise DatasetLayoutError(
-            f'{len(lonely)} image(s) have no mask, e.g. {lonely[:3]}')
+            f'{len(lonely)} image(s) have no mask: '
+            f'{first_n_and_more(lonely, 3)}')
     orphans = sorted(masks[k] for k in masks if k not in wanted)
     if orphans:
         raise DatasetLayoutError(
-            f'{len(orphans)} mask(s) have no image, e.g. {orphans[:3]}')
+            f'{len(orphans)} mask(s) have no image: '
+            f'{first_n_and_more(orphans, 3)}')
     return pairs
 
 
@@ -158,6 +163,56 @@ def copy_or_encode(src: str, dst: str, image: np.ndarray) -> None:
         shutil.copyfile(src, dst)
     elif not cv2.imwrite(dst, image):
         raise OSError(f'cannot write {dst}')
+
+
+def resize_pair(image: np.ndarray, mask: np.ndarray, size: Sequence[int],
+                threshold: int = 128) -> Tuple[np.ndarray, np.ndarray]:
+    """Resize an image (area) and its 0/1 mask to ``size = (h, w)``.
+
+    The mask is smoothed as 0/255 and re-thresholded, so a pixel on the
+    boundary goes to the class that covers most of it.
+    """
+    h, w = size
+    image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    mask = (cv2.resize(mask * 255, (w, h), interpolation=cv2.INTER_LINEAR)
+            >= threshold).astype(np.uint8)
+    return image, mask
+
+
+def convert_pairs(pairs: Sequence[Tuple[str, str, str]],
+                  out_root: str,
+                  image_ext: str,
+                  threshold: int = 128,
+                  desc: str = '',
+                  split: str = '',
+                  size: Optional[Sequence[int]] = None) -> int:
+    """Check and write ``(name, image, mask)`` pairs; return their number.
+
+    Writes ``out_root/images/[split/]<name><image_ext>`` (copied byte for
+    byte when the format already matches and ``size`` is None, else
+    encoded; JPEG at quality 100) and ``out_root/masks/[split/]<name>.png``
+    (0/1, binarised at ``threshold``). Every failure names the file.
+    """
+    for stem, img_path, mask_path in tqdm(pairs, desc=desc, unit='img'):
+        image = read_image(img_path)
+        mask = read_binary_mask(mask_path, threshold)
+        check_same_size(image, mask, img_path, mask_path)
+        dst = osp.join(out_root, 'images', split, stem + image_ext)
+        if size is None:
+            copy_or_encode(img_path, dst, image)
+        else:
+            image, mask = resize_pair(image, mask, size, threshold)
+            os.makedirs(osp.dirname(dst), exist_ok=True)
+            if not cv2.imwrite(dst, image, [cv2.IMWRITE_JPEG_QUALITY, 100]):
+                raise OSError(f'cannot write {dst}')
+        write_png(osp.join(out_root, 'masks', split, stem + '.png'), mask)
+    return len(pairs)
+
+
+def natural_key(name: str) -> Tuple:
+    """Sort key that orders digit runs by value (``'2' < '10'``)."""
+    return tuple((0, int(part), '') if part.isdigit() else (1, 0, part)
+                 for part in re.split(r'(\d+)', name) if part)
 
 
 def write_split(path: str, names: Iterable[str]) -> None:

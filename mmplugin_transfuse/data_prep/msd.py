@@ -2,17 +2,50 @@
 
 Shared by ``tools/dataset_converters/prostate_msd.py`` (volumes to slices)
 and ``tools/eval_prostate_volumes.py`` (whole-volume inference), so both
-check the files the same way and see the same arrays.
+check the files the same way and see the same arrays. nibabel is an
+optional extra: ``pip install 'mmplugin_transfuse[medical]'``.
 """
 import json
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-import nibabel as nib
 import numpy as np
 
 from .conversion import DatasetLayoutError
-from .preprocessing import intensity_to_uint8
+
+try:
+    import nibabel as nib
+except ImportError as e:  # the runtime package does not need nibabel
+    raise ImportError(
+        'mmplugin_transfuse.data_prep.msd reads NIfTI volumes with nibabel, '
+        "which is not installed: pip install 'mmplugin_transfuse[medical]' "
+        '(or pip install nibabel)') from e
+
+
+def intensity_to_uint8(
+        volume: np.ndarray,
+        percentiles: Tuple[float, float] = (0.5, 99.5)) -> np.ndarray:
+    """Scale one MR modality of one volume to 0..255.
+
+    MR intensities have no absolute unit, so each modality of each volume is
+    clipped to its own ``percentiles`` (robust to a few hot voxels) and
+    mapped linearly to 0..255, the input range of ImageNet-style
+    normalisation. A constant volume maps to zeros.
+
+    Args:
+        volume (np.ndarray): One modality, any shape, e.g. ``(X, Y, Z)``.
+        percentiles (tuple[float, float]): Lower and upper clip percentiles.
+            Defaults to (0.5, 99.5).
+
+    Returns:
+        np.ndarray: uint8 array of the same shape.
+    """
+    volume = np.asarray(volume, dtype=np.float32)
+    lo, hi = np.percentile(volume, percentiles)
+    if hi <= lo:
+        return np.zeros(volume.shape, dtype=np.uint8)
+    scaled = (np.clip(volume, lo, hi) - lo) / (hi - lo) * 255.0
+    return np.round(scaled).astype(np.uint8)
 
 
 def read_dataset_json(src: str) -> dict:

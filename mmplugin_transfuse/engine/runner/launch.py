@@ -1,0 +1,53 @@
+"""The command-line options ``tools/train.py`` and ``tools/test.py`` share.
+
+Both scripts only turn options into config fields and build the runner the
+config names (:class:`~.checked_runner.CheckedRunner` unless the config sets
+another ``runner_type``): everything that happens before and around the run
+(path checks, DDP on CPU) is the runner's, so it is the same for these
+scripts and for mmseg's/mmdet's own ``train.py``/``test.py``.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+
+def add_launch_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
+    ``--local-rank`` (the options of mmseg's/mmdet's scripts)."""
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (see mmengine DictAction)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_launch_config(args: argparse.Namespace) -> Config:
+    """Load ``args.config`` and apply the options of :func:`add_launch_args`.
+
+    ``work_dir`` is ``--work-dir``, else the config's, else
+    ``./work_dirs/<config name>``; ``runner_type`` defaults to
+    ``'CheckedRunner'``. ``LOCAL_RANK`` is exported for launchers that pass
+    ``--local-rank`` instead of setting it (``torch.distributed.launch``).
+
+    Raises:
+        FileNotFoundError: The config file does not exist (mmengine names
+            it).
+    """
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.setdefault('runner_type', 'CheckedRunner')
+    return cfg
