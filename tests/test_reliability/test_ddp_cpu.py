@@ -35,8 +35,11 @@ def free_port() -> str:
 
 
 def run(cmd, **env):
+    # the tools import the package of this checkout, not an installed copy
+    path = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH'))
+                           if p)
     env = dict(os.environ, PYTHON=sys.executable, PORT=free_port(),
-               OMP_NUM_THREADS='1', **env)
+               OMP_NUM_THREADS='1', PYTHONPATH=path, **env)
     out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
     log = out.stdout + out.stderr

@@ -106,3 +106,14 @@ def test_mask_file_is_read_once(tmp_path, monkeypatch):
     seg = CheckedLoadAnnotations()(_results(path, (6, 5), 4))['gt_seg_map']
     np.testing.assert_array_equal(seg, _ids())
     assert reads == [path]
+
+
+@pytest.mark.parametrize('backend', ['pillow', 'cv2'])
+def test_undecodable_mask_is_named(tmp_path, backend):
+    path = str(tmp_path / 'm.png')
+    with open(path, 'wb') as f:
+        f.write(b'GIF89a but not really an image')
+    with pytest.raises(ValueError, match='cannot decode mask file') as e:
+        CheckedLoadAnnotations(imdecode_backend=backend)(
+            _results(path, (6, 5), 4))
+    assert path in str(e.value)

@@ -185,3 +185,36 @@ def test_skip_wrapper_counts_gradient_skips_in_a_row(tmp_path):
     assert 'non-finite gradients of linear.bias at iteration 4' in msg
     assert 'max_consecutive_skips=2' in msg
     assert torch.isfinite(runner.model.linear.weight).all()
+
+
+def test_gradient_check_agrees_over_ranks(monkeypatch):
+    """Under DDP a rank whose own gradients are finite still reports (and
+    so stops/skips with) the parameters another rank found."""
+    from mmplugin_transfuse.engine.optimizers import nonfinite_grads
+    model = torch.nn.Linear(2, 1)
+    model.weight.grad = torch.ones_like(model.weight)
+    model.bias.grad = torch.ones_like(model.bias)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    names = nonfinite_grads.param_names(model)
+    # a norm that overflows float32 is not a non-finite gradient
+    model.weight.grad.fill_(1e30)
+    assert not torch.isfinite(torch.nn.utils.get_total_norm(
+        [model.weight.grad]))
+    assert nonfinite_grads.nonfinite_grad_params(optimizer, names) == []
+    other_rank = {'finite': 1.0, 'bad': []}
+
+    def all_reduce(flag, op):
+        assert op == 'min'
+        flag.copy_(torch.minimum(flag, torch.tensor([other_rank['finite']])))
+
+    monkeypatch.setattr(nonfinite_grads, 'is_distributed', lambda: True)
+    monkeypatch.setattr(nonfinite_grads, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(nonfinite_grads, 'all_reduce', all_reduce)
+    monkeypatch.setattr(nonfinite_grads, 'all_gather_object',
+                        lambda bad: [bad, other_rank['bad']])
+    assert nonfinite_grads.nonfinite_grad_params(optimizer, names) == []
+    other_rank.update(finite=0.0, bad=['bias'])
+    assert nonfinite_grads.nonfinite_grad_params(optimizer, names) == ['bias']
+    model.weight.grad[0, 1] = float('inf')  # both ranks: merged, in order
+    assert nonfinite_grads.nonfinite_grad_params(
+        optimizer, names) == ['weight', 'bias']

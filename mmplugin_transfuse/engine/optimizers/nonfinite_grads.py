@@ -94,4 +94,3 @@ def describe_params(names: Sequence[str],
     shown = ', '.join(names[:max_listed])
     more = len(names) - max_listed
     return f'{shown} and {more} more' if more > 0 else shown
-
