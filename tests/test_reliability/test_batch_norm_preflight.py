@@ -20,9 +20,11 @@ TRANSFUSE = osp.join(
 
 
 def transfuse_runner(root, work, size: int, batch: int, hooks=()):
-    """The TransFuse-S demo config (1 ViT block), trained at size x size."""
+    """The TransFuse-S demo config (ResNet-18, 1 ViT block), trained at
+    size x size for one iteration."""
     cfg = Config.fromfile(TRANSFUSE)
     cfg.work_dir = str(work)
+    cfg.model.backbone.cnn.depth = 18
     cfg.model.backbone.transformer.depth = 1
     loader = cfg.train_dataloader
     loader.update(batch_size=batch, num_workers=0, persistent_workers=False)
@@ -31,7 +33,7 @@ def transfuse_runner(root, work, size: int, batch: int, hooks=()):
     resize[0]['scale'] = (size, size)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=1)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.default_hooks.checkpoint.interval = 100
+    cfg.default_hooks.checkpoint.update(interval=100, save_last=False)
     cfg.custom_hooks = [dict(type='NonFiniteLossHook')] + list(hooks)
     return RUNNERS.build(cfg)
 
