@@ -78,8 +78,10 @@ class NonFiniteLossHook(Hook):
     checkpoint (``last_checkpoint``) is from before the failure and
     ``--resume`` restarts from it. A step whose gradients are non-finite is
     never applied, so the weights in memory are those of the iteration
-    before (a finite-gradient step of a non-finite loss cannot happen: the
-    loss' NaN reaches the gradients).
+    before. (A non-finite loss nearly always has non-finite gradients, so
+    its step is withheld too; a NaN term that no parameter reaches leaves
+    the gradients finite, its step is taken, and the run still stops
+    before the checkpoint.)
 
     Config::
 
