@@ -1,7 +1,11 @@
-"""2-process DDP on CPU (gloo) through tools/dist_train.sh and dist_test.sh.
+"""2-process DDP on CPU (gloo) through tools/dist_train.sh and dist_test.sh,
+with one image per process (how SMCA's multi-scale model was trained, 8
+GPUs x 1 image).
 
-Each launch takes ~15-30 s on 2 cores (two interpreters import
-mmseg/mmdet); the training run is shared by both tests.
+Every launch starts two interpreters that import torch and mmseg/mmdet, so
+the launches are few and the models tiny: TransFuse-S with 1 ViT block on
+32x32 images (one training run shared by the train and test checks) and
+SMCA-DETR with 1 decoder layer on 64x64 images.
 """
 import os
 import os.path as osp
@@ -13,11 +17,15 @@ import sys
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
 
-UNET = osp.join(CONFIG_ROOT, 'baselines',
-                'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py')
+TRANSFUSE = osp.join(
+    CONFIG_ROOT, 'transfuse',
+    'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
+SMCA = osp.join(CONFIG_ROOT, 'smca_detr',
+                'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
 
 
 def free_port() -> str:
@@ -27,8 +35,11 @@ def free_port() -> str:
 
 
 def run(cmd, **env):
+    # the tools import the package of this checkout, not an installed copy
+    path = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH'))
+                           if p)
     env = dict(os.environ, PYTHON=sys.executable, PORT=free_port(),
-               OMP_NUM_THREADS='1', **env)
+               OMP_NUM_THREADS='1', PYTHONPATH=path, **env)
     out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
     log = out.stdout + out.stderr
@@ -36,44 +47,59 @@ def run(cmd, **env):
     return log
 
 
-def data_opts(root: str, stages=('train', 'val', 'test')):
-    opts = []
-    for stage in stages:
-        opts += [
-            f'{stage}_dataloader.dataset.data_root={root}',
-            f'{stage}_dataloader.num_workers=0',
-            f'{stage}_dataloader.persistent_workers=False'
-        ]
-    return opts
+def tiny_config(src: str, dst: str, root: str, size: int, **changes) -> str:
+    """``src`` with its data under ``root``, images resized to
+    ``size x size``, one image per process, no dataloader workers, and the
+    BatchNorm preflight check; written to ``dst``."""
+    cfg = Config.fromfile(src)
+    for stage in ('train', 'val', 'test'):
+        loader = cfg[f'{stage}_dataloader']
+        loader.update(num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = root
+        for step in loader.dataset.pipeline:
+            if step['type'] == 'Resize':
+                step['scale'] = (size, size)
+    cfg.train_dataloader.batch_size = 1
+    cfg.custom_hooks = [
+        dict(type='NonFiniteLossHook'),
+        dict(type='BatchNormPreflightHook')
+    ]
+    cfg.default_hooks.logger.interval = 1
+    cfg.merge_from_dict(changes)
+    cfg.dump(dst)
+    return dst
 
 
 @pytest.fixture(scope='module')
-def ddp_run(tmp_path_factory):
-    """UNet trained 4 iterations by 2 gloo processes; 5 val images so the
-    2-process evaluation needs mmengine's padding + trimming."""
+def seg_run(tmp_path_factory):
+    """TransFuse-S trained 3 iterations by 2 gloo processes, 1 image each,
+    then validated on 5 images (so the 2-process evaluation needs
+    mmengine's padding + trimming)."""
     root = str(tmp_path_factory.mktemp('polyp_ddp'))
     load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
-        root, num_train=8, num_val=5, size=(64, 64), seed=0)
+        root, num_train=4, num_val=5, size=(32, 32), seed=0)
     work = str(tmp_path_factory.mktemp('ddp_work'))
-    log = run(['bash', 'tools/dist_train.sh', UNET, '2', '--work-dir', work,
-               '--cfg-options'] + data_opts(root) + [
-                   'train_dataloader.batch_size=2', 'train_cfg.max_iters=4',
-                   'train_cfg.val_interval=1000',
-                   'default_hooks.checkpoint.interval=4',
-                   'default_hooks.logger.interval=1'
-               ])
-    return root, work, log
+    config = tiny_config(
+        TRANSFUSE, osp.join(work, 'transfuse_tiny.py'), root, 32,
+        **{'model.backbone.transformer.depth': 1,
+           'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
+           'default_hooks.checkpoint.interval': 3})
+    log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+               work])
+    return config, work, log
 
 
-def test_dist_train_two_processes_gloo(ddp_run):
-    _, work, log = ddp_run
+def test_dist_train_transfuse_one_image_per_process(seg_run):
+    config, work, log = seg_run
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert "dist_cfg=dict(backend='gloo')" in log
-    assert 'Iter(train) [4/4]' in log
-    assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    assert Config.fromfile(config).train_dataloader.batch_size == 1
+    assert 'Iter(train) [3/3]' in log
+    assert re.search(r'Iter\(val\) \[3/3\].*mDice', log)  # 5 images / 2
+    assert osp.isfile(osp.join(work, 'iter_3.pth'))
     with open(osp.join(work, 'last_checkpoint')) as f:
-        assert f.read().strip().endswith('iter_4.pth')
+        assert f.read().strip().endswith('iter_3.pth')
 
 
 def metrics(log: str) -> dict:
@@ -83,16 +109,13 @@ def metrics(log: str) -> dict:
             if k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
 
 
-def test_dist_test_matches_single_process(ddp_run, tmp_path):
-    root, work, _ = ddp_run
-    ckpt = osp.join(work, 'iter_4.pth')
-    opts = ['--cfg-options'] + data_opts(root, ('test', ))
-    one = run([sys.executable, 'tools/test.py', UNET, ckpt, '--work-dir',
-               str(tmp_path / 'one'), '--out', str(tmp_path / 'one.pkl')] +
-              opts)
-    two = run(['bash', 'tools/dist_test.sh', UNET, ckpt, '2', '--work-dir',
-               str(tmp_path / 'two'), '--out', str(tmp_path / 'two.pkl')] +
-              opts)
+def test_dist_test_matches_single_process(seg_run, tmp_path):
+    config, work, _ = seg_run
+    ckpt = osp.join(work, 'iter_3.pth')
+    one = run([sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
+               str(tmp_path / 'one'), '--out', str(tmp_path / 'one.pkl')])
+    two = run(['bash', 'tools/dist_test.sh', config, ckpt, '2', '--work-dir',
+               str(tmp_path / 'two'), '--out', str(tmp_path / 'two.pkl')])
     assert 'Distributed training: True' in two
     m1, m2 = metrics(one), metrics(two)
     assert set(m1) == {'aAcc', 'mIoU', 'mAcc', 'mDice'}
@@ -110,40 +133,23 @@ def test_dist_test_matches_single_process(ddp_run, tmp_path):
             np.asarray(b['pred_sem_seg']['data']))
 
 
-def test_dist_train_transfuse_and_smca_synthetic(tmp_path,
-                                                 synthetic_shapes_root):
-    """The two demo models train with 2 gloo processes (2 iterations of
-    TransFuse-S, 1 short epoch of SMCA-DETR) and write a checkpoint."""
-    polyp = str(tmp_path / 'polyp')
-    load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
-        polyp, num_train=4, num_val=2, size=(64, 64), seed=0)
-    seg = os.path.join(
-        CONFIG_ROOT, 'transfuse',
-        'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
-    log = run(['bash', 'tools/dist_train.sh', seg, '2', '--work-dir',
-               str(tmp_path / 'seg'), '--cfg-options'] + data_opts(polyp) + [
-                   'train_dataloader.batch_size=2', 'train_cfg.max_iters=2',
-                   'train_cfg.val_interval=1000',
-                   'default_hooks.checkpoint.interval=2',
-                   'default_hooks.logger.interval=1'
-               ])
-    assert 'Distributed training: True' in log
-    assert 'Iter(train) [2/2]' in log
-    assert osp.isfile(osp.join(tmp_path, 'seg', 'iter_2.pth'))
-
-    det = os.path.join(
-        CONFIG_ROOT, 'smca_detr',
-        'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
+def test_dist_train_smca_one_image_per_process(tmp_path,
+                                               synthetic_shapes_root):
+    """SMCA-DETR, 2 gloo processes x 1 image: one epoch over 4 training
+    images (2 iterations), then the 2-process CocoMetric evaluation."""
     ann = osp.join(synthetic_shapes_root, 'annotations')
-    log = run(['bash', 'tools/dist_train.sh', det, '2', '--work-dir',
-               str(tmp_path / 'det'), '--cfg-options'] +
-              data_opts(synthetic_shapes_root + '/') + [
-                  f'val_evaluator.ann_file={ann}/instances_val.json',
-                  f'test_evaluator.ann_file={ann}/instances_val.json',
-                  'train_dataloader.batch_size=2', 'train_cfg.max_epochs=1',
-                  'train_cfg.val_interval=1',
-                  'default_hooks.logger.interval=1'
-              ])
+    config = tiny_config(
+        SMCA, str(tmp_path / 'smca_tiny.py'), synthetic_shapes_root + '/',
+        64, **{
+            'model.decoder.num_layers': 1,
+            'train_dataloader.dataset.indices': 4,
+            'val_evaluator.ann_file': f'{ann}/instances_val.json',
+            'test_evaluator.ann_file': f'{ann}/instances_val.json',
+            'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1
+        })
+    log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+               str(tmp_path / 'det')])
     assert 'Distributed training: True' in log
+    assert 'Epoch(train) [1][2/2]' in log  # 4 images / 2 processes / 1
     assert 'coco/bbox_mAP' in log  # 2-process CocoMetric evaluation ran
     assert osp.isfile(osp.join(tmp_path, 'det', 'epoch_1.pth'))

@@ -9,6 +9,7 @@ import mmplugin_transfuse  # noqa: F401
 from mmplugin_transfuse.engine import (AtomicCheckpointHook, CheckedRunner,
                                        NonFiniteLossHook,
                                        NonFiniteSkipOptimWrapper)
+from mmplugin_transfuse.engine.hooks import BatchNormPreflightHook
 from tests.conftest import CONFIG_ROOT
 
 CONFIGS = {
@@ -27,6 +28,7 @@ def test_registries_fall_back_to_root(scope):
     child = importlib.import_module(f'{scope}.registry')
     assert child.HOOKS.get('AtomicCheckpointHook') is AtomicCheckpointHook
     assert child.HOOKS.get('NonFiniteLossHook') is NonFiniteLossHook
+    assert child.HOOKS.get('BatchNormPreflightHook') is BatchNormPreflightHook
     assert child.OPTIM_WRAPPERS.get(
         'NonFiniteSkipOptimWrapper') is NonFiniteSkipOptimWrapper
     with DefaultScope.overwrite_default_scope(scope):

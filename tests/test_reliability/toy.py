@@ -14,12 +14,15 @@ import mmplugin_transfuse  # noqa: F401  registers the engine components
 
 class ToyModel(BaseModel):
     """``loss_mse`` (NaN at the 1-based iterations ``nan_at``) + finite
-    ``loss_aux``."""
+    ``loss_aux``; at the iterations ``nan_grad_at`` the loss stays finite
+    but the gradient of ``linear.bias`` is NaN."""
 
-    def __init__(self, nan_at: Sequence[int] = ()):
+    def __init__(self, nan_at: Sequence[int] = (),
+                 nan_grad_at: Sequence[int] = ()):
         super().__init__()
         self.linear = nn.Linear(2, 1)
         self.nan_at = set(nan_at)
+        self.nan_grad_at = set(nan_grad_at)
         self.calls = 0
 
     def forward(self, inputs, targets=None, mode='tensor'):
@@ -31,6 +34,10 @@ class ToyModel(BaseModel):
         mse = ((out.squeeze(-1) - targets)**2).mean()
         if self.calls in self.nan_at:
             mse = mse * float('nan')
+        if self.calls in self.nan_grad_at:
+            # forward 0 * sqrt(0) = 0; backward 0 * d sqrt/du(0) = 0 * inf
+            zero = self.linear.bias - self.linear.bias.detach()
+            mse = mse + 0.0 * zero.sqrt().sum()
         return dict(loss_mse=mse, loss_aux=0.1 * out.abs().mean())
 
 
@@ -58,12 +65,13 @@ def toy_dataset(n: int = 8):
 def toy_runner(work_dir: str,
                max_iters: int,
                nan_at: Sequence[int] = (),
+               nan_grad_at: Sequence[int] = (),
                optim_wrapper: Dict = None,
                checkpoint: Dict = None,
                custom_hooks=(),
                resume: bool = False) -> Runner:
     return Runner(
-        model=ToyModel(nan_at),
+        model=ToyModel(nan_at, nan_grad_at),
         work_dir=work_dir,
         experiment_name=f'toy_{uuid.uuid4().hex}',
         train_dataloader=dict(

@@ -1,12 +1,15 @@
-"""OptimWrapper that skips the optimizer step when the loss is NaN/inf."""
+"""OptimWrapper that skips the optimizer step when the loss or the
+gradients are NaN/inf."""
 import logging
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch
 from mmengine.dist import all_reduce, get_world_size, is_distributed
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
+
+from .nonfinite_grads import describe_params, nonfinite_grad_params
 
 
 def current_iteration() -> Optional[int]:
@@ -21,27 +24,36 @@ def current_iteration() -> Optional[int]:
 
 @OPTIM_WRAPPERS.register_module()
 class NonFiniteSkipOptimWrapper(OptimWrapper):
-    """``OptimWrapper`` that drops iterations whose loss is not finite.
+    """``OptimWrapper`` that drops iterations whose loss or gradients are not
+    finite.
 
-    ``update_params(loss)`` checks ``loss`` *before* ``backward``: when it is
-    NaN or +-inf there is no backward pass and no optimizer step, so neither
-    the weights nor the optimizer state (Adam moments, step count) are
-    touched, and gradients accumulated so far in the current accumulation
-    window are zeroed. The iteration still counts (the iteration counter, the
-    lr schedule and the data order go on as without the skip).
+    Two checks, each skipping the optimizer step so that neither the weights
+    nor the optimizer state (Adam moments, step count) are touched:
 
-    After ``max_consecutive_skips`` skipped iterations in a row the run is
-    hopeless (diverged weights, broken data): the next non-finite loss raises
+    1. ``update_params(loss)`` checks ``loss`` *before* ``backward``: a NaN
+       or +-inf loss gets no backward pass, and gradients accumulated so far
+       in the current accumulation window are zeroed.
+    2. ``step()`` checks the gradients after ``backward`` (and DDP's
+       all-reduce) but *before* gradient clipping
+       (:func:`~.nonfinite_grads.nonfinite_grad_params`): a finite loss with
+       a NaN/inf gradient (e.g. ``sqrt`` at 0 in the backward pass) skips
+       the step and names the first such parameters in the warning.
+
+    A skipped iteration still counts (the iteration counter, the lr schedule
+    and the data order go on as without the skip). After
+    ``max_consecutive_skips`` skipped iterations in a row the run is
+    hopeless (diverged weights, broken data): the next skip raises
     ``FloatingPointError`` naming the iteration.
 
     In distributed training every rank must skip together (otherwise the
     ranks that run ``backward`` wait forever in DDP's gradient all-reduce for
-    the rank that does not), so the finite flag is all-reduced (``min``) over
-    the ranks: one scalar collective per iteration.
+    the rank that does not), so each finite flag is all-reduced (``min``)
+    over the ranks: one scalar collective per check.
 
     Pair it with :class:`NonFiniteLossHook`, which names the non-finite loss
-    terms of a skipped iteration in the log (and, without this wrapper, stops
-    the run at the first non-finite loss instead of skipping).
+    terms of a skipped iteration in the log, and gives this wrapper the
+    parameter names of the model (without it, parameters are named by their
+    position ``param_groups[g][i]``).
 
     Config::
 
@@ -58,6 +70,9 @@ class NonFiniteSkipOptimWrapper(OptimWrapper):
         consecutive_skips (int): Current run of skipped iterations.
         last_update_skipped (bool): Whether the latest ``update_params`` call
             skipped the step (read by :class:`NonFiniteLossHook`).
+        last_nonfinite_grads (list[str]): Parameters with non-finite
+            gradients at the latest gradient skip.
+        param_names (dict[int, str]): ``id(param) -> name`` for messages.
     """
 
     def __init__(self, *args, max_consecutive_skips: int = 10, **kwargs):
@@ -69,6 +84,8 @@ class NonFiniteSkipOptimWrapper(OptimWrapper):
         self.skipped_iters: List[Optional[int]] = []
         self.consecutive_skips = 0
         self.last_update_skipped = False
+        self.last_nonfinite_grads: List[str] = []
+        self.param_names: Mapping[int, str] = {}
 
     @staticmethod
     def all_ranks_finite(loss: torch.Tensor) -> bool:
@@ -83,33 +100,49 @@ class NonFiniteSkipOptimWrapper(OptimWrapper):
                       loss: torch.Tensor,
                       step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:
-        if self.all_ranks_finite(loss):
-            self.consecutive_skips = 0
-            self.last_update_skipped = False
-            super().update_params(loss, step_kwargs, zero_kwargs)
+        self.last_update_skipped = False
+        if not self.all_ranks_finite(loss):
+            self._skip(f'Non-finite loss ({loss.item()})')
+            # The skipped micro-batch still counts towards gradient
+            # accumulation so the window boundaries (and lr schedule) do
+            # not shift.
+            self._inner_count += 1
+            self.zero_grad(**(zero_kwargs or {}))
             return
+        # backward, then step() below at the end of an accumulation window
+        super().update_params(loss, step_kwargs, zero_kwargs)
+        if not self.last_update_skipped:
+            self.consecutive_skips = 0
 
+    def step(self, **kwargs) -> None:
+        """Clip and step, unless a gradient is NaN/inf on some rank."""
+        bad = nonfinite_grad_params(self.optimizer, self.param_names)
+        if not bad:
+            super().step(**kwargs)
+            return
+        self.last_nonfinite_grads = bad
+        self._skip('Finite loss but non-finite gradients of '
+                   f'{describe_params(bad)}')
+        self.zero_grad()
+
+    def _skip(self, reason: str) -> None:
+        """Book-keep a skipped step; raise after too many in a row."""
         iteration = current_iteration()
         self.last_update_skipped = True
         self.consecutive_skips += 1
         self.skipped_iters.append(iteration)
         if self.consecutive_skips > self.max_consecutive_skips:
             raise FloatingPointError(
-                f'Non-finite loss ({loss.item()}) at iteration {iteration} '
-                f'after {self.consecutive_skips - 1} skipped iterations in a '
-                f'row (optim_wrapper.max_consecutive_skips='
+                f'{reason} at iteration {iteration} after '
+                f'{self.consecutive_skips - 1} skipped iterations in a row '
+                f'(optim_wrapper.max_consecutive_skips='
                 f'{self.max_consecutive_skips}); training stopped. The '
                 'weights are those of the last finite iteration; resume '
                 'from a checkpoint with a lower learning rate or check the '
                 'data.')
         print_log(
-            f'Non-finite loss ({loss.item()}) at iteration {iteration}: '
-            'optimizer step skipped '
+            f'{reason} at iteration {iteration}: optimizer step skipped '
             f'({self.consecutive_skips}/{self.max_consecutive_skips} in a '
             'row).',
             logger='current',
             level=logging.WARNING)
-        # The skipped micro-batch still counts towards gradient accumulation
-        # so the window boundaries (and lr schedule) do not shift.
-        self._inner_count += 1
-        self.zero_grad(**(zero_kwargs or {}))

@@ -1,6 +1,7 @@
 """Segmentation mask loading that checks the mask against its image."""
 from typing import Optional
 
+import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmseg.datasets.transforms import LoadAnnotations
@@ -16,9 +17,13 @@ MAX_LISTED_VALUES = 8
 class CheckedLoadAnnotations(LoadAnnotations):
     """mmseg ``LoadAnnotations`` that refuses masks a model must not see.
 
-    On top of :class:`mmseg.datasets.transforms.LoadAnnotations` (which it
-    calls for decoding, ``reduce_zero_label`` and ``label_map``), every error
-    names the mask file (and its image where both are involved):
+    Same arguments, ``reduce_zero_label`` and ``label_map`` rules as
+    :class:`mmseg.datasets.transforms.LoadAnnotations`, but the mask file is
+    read once and decoded at the depth it was saved: mmseg casts the
+    decoded mask to uint8, so a 16-bit PNG holding id 300 silently trains
+    as class 44; here the values are checked first and only then cast.
+    Every error names the mask file (and its image where both are
+    involved):
 
     - missing, empty (0 bytes), truncated JPEG/PNG, or undecodable mask
       file: ``FileNotFoundError`` / ``ValueError``;
@@ -27,8 +32,9 @@ class CheckedLoadAnnotations(LoadAnnotations):
       mask is loaded after ``Resize`` in a test pipeline): ``ValueError``
       naming both files and both sizes;
     - values that are not class ids of the dataset, i.e. not in
-      ``0 .. num_classes - 1`` and not ``ignore_index``: ``ValueError``
-      listing the bad values and the expected range.
+      ``0 .. num_classes - 1`` and not ``ignore_index``, at the mask's own
+      depth (8 or 16 bit): ``ValueError`` listing the bad values and the
+      expected range.
 
     Binary masks stored as 0/255 (raw Kvasir-SEG, ISIC, the synthetic polyp
     set; JPEG ones hold noise such as 3 or 250 near the edges) are mapped to
@@ -63,7 +69,8 @@ class CheckedLoadAnnotations(LoadAnnotations):
     Required keys: ``seg_map_path``, ``ori_shape`` (set by the image
     loader, which must come first), ``img_path`` (for messages),
     ``num_classes`` (unless given). Added keys: ``gt_seg_map`` (uint8
-    ``(H, W)``), ``seg_fields``.
+    ``(H, W)``; a dataset with more than 255 classes keeps the ids in a
+    wider integer type), ``seg_fields``.
     """
 
     def __init__(self,
@@ -90,6 +97,33 @@ class CheckedLoadAnnotations(LoadAnnotations):
     def _load_seg_map(self, results: dict) -> None:
         path = results['seg_map_path']
         img_path = results.get('img_path', '<unknown image>')
+        seg = self._read_mask(path, img_path)
+        self._check_size(seg, results, path, img_path)
+        seg = self._map_labels(seg, results, path)
+        if self.binarize is not None:
+            results['gt_seg_map'] = seg
+            seg = self.binarize(results)['gt_seg_map']
+        elif seg.ndim != 2:
+            raise ValueError(
+                f'mask {path} has shape {seg.shape}; expected one channel of'
+                ' class ids (set binarize_threshold for a 0/255 mask saved '
+                'in colour)')
+        self._check_values(seg, results, path)
+        # every value is now a class id or the ignore index, so the cast
+        # to mmseg's uint8 convention loses nothing (more than 255 classes
+        # keep the wider type)
+        if seg.dtype != np.uint8 and int(seg.max(initial=0)) <= 255:
+            seg = seg.astype(np.uint8)
+        results['gt_seg_map'] = seg
+        results['seg_fields'].append('gt_seg_map')
+
+    def _read_mask(self, path: str, img_path: str) -> np.ndarray:
+        """Read and decode the mask file once, at the depth it was saved.
+
+        mmseg's loader casts the decoded array with ``astype(np.uint8)``, so
+        a 16-bit PNG id 300 silently becomes 44 (300 mod 256); here a
+        16-bit mask stays ``uint16`` until its values are checked.
+        """
         try:
             data = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError as e:
@@ -98,25 +132,51 @@ class CheckedLoadAnnotations(LoadAnnotations):
             ) from e
         check_image_bytes(data, path, what='mask')
         try:
-            # reads the (small, now cached) file again: mmseg's loader
-            # applies reduce_zero_label and label_map after decoding
-            super()._load_seg_map(results)
-        # what Pillow / OpenCV (None -> AttributeError) raise on bad bytes;
-        # none of them names the file
-        except (OSError, SyntaxError, AttributeError, ValueError) as e:
+            seg = mmcv.imfrombytes(
+                data, flag='unchanged', backend=self.imdecode_backend)
+        # what Pillow / OpenCV raise on bad bytes; none of them names the
+        # file (OpenCV returns None instead)
+        except (OSError, SyntaxError, ValueError) as e:
             raise ValueError(f'cannot decode mask file ({type(e).__name__}:'
                              f' {e}): {path}') from e
-        seg = results['gt_seg_map']
-        self._check_size(seg, results, path, img_path)
-        if self.binarize is not None:
-            results = self.binarize(results)
-            seg = results['gt_seg_map']
-        elif seg.ndim != 2:
+        if seg is None:
+            raise ValueError(f'cannot decode mask file ({len(data)} bytes '
+                             f'that the {self.imdecode_backend} decoder '
+                             f'rejects): {path}')
+        if seg.ndim == 3 and seg.shape[2] == 1:
+            seg = seg[..., 0]
+        return seg
+
+    def _map_labels(self, seg: np.ndarray, results: dict,
+                    path: str) -> np.ndarray:
+        """mmseg's ``reduce_zero_label`` and ``label_map``, at any depth.
+
+        Same rules as :meth:`mmseg.datasets.transforms.LoadAnnotations.
+        _load_seg_map`: with ``reduce_zero_label`` 0 and 255 become 255
+        and every other id ``v`` becomes ``v - 1``; then ``label_map``
+        replaces old ids by new ones (read from an unmodified copy).
+        """
+        if self.reduce_zero_label is None:
+            self.reduce_zero_label = results['reduce_zero_label']
+        if self.reduce_zero_label != results['reduce_zero_label']:
             raise ValueError(
-                f'mask {path} has shape {seg.shape}; expected one channel of'
-                ' class ids (set binarize_threshold for a 0/255 mask saved '
-                'in colour)')
-        self._check_values(seg, results, path)
+                f'CheckedLoadAnnotations(reduce_zero_label='
+                f'{self.reduce_zero_label}) but the dataset of {path} has '
+                f'reduce_zero_label={results["reduce_zero_label"]}: set it '
+                'on the dataset only')
+        label_map = results.get('label_map', None)
+        if not self.reduce_zero_label and label_map is None:
+            return seg
+        seg = seg.astype(np.int64)  # no wrap-around below 0
+        if self.reduce_zero_label:
+            reduced = seg - 1
+            reduced[(seg == 0) | (seg == 255)] = 255
+            seg = reduced
+        if label_map is not None:
+            original = seg.copy()
+            for old_id, new_id in label_map.items():
+                seg[original == old_id] = new_id
+        return seg
 
     @staticmethod
     def _check_size(seg: np.ndarray, results: dict, path: str,
@@ -138,11 +198,13 @@ class CheckedLoadAnnotations(LoadAnnotations):
             raise KeyError(
                 'CheckedLoadAnnotations needs num_classes (argument or '
                 f'results["num_classes"]) to check the values of {path}')
-        counts = np.bincount(seg.ravel(), minlength=256)
-        values = np.flatnonzero(counts)
+        if seg.dtype in (np.uint8, np.uint16):  # at most 65536 bins
+            values = np.flatnonzero(np.bincount(seg.ravel()))
+        else:
+            values = np.unique(seg)
         bad = [
             int(v) for v in values
-            if v >= num_classes and v != self.ignore_index
+            if (v < 0 or v >= num_classes) and v != self.ignore_index
         ]
         if bad:
             looks_0_255 = (num_classes == 2 and self.binarize is None
