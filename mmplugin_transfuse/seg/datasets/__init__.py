@@ -8,7 +8,7 @@ from .medical_2d import Medical2DDataset
 from .polyp import PolypDataset
 from .preprocessing import binarize_mask, intensity_to_uint8
 from .prostate import ProstateSliceDataset
-from .transforms import BinarizeMask
+from .transforms import BinarizeMask, SoftMask
 
 __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
