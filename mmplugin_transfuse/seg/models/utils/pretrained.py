@@ -16,6 +16,7 @@ local files.
 """
 import math
 import os.path as osp
+import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -30,16 +31,22 @@ StateDict = Dict[str, Tensor]
 def load_local_state_dict(path: str, field: str = 'checkpoint') -> StateDict:
     """Load a state dict from a local file, unwrapping common containers.
 
-    Accepts a raw state dict or one nested under ``state_dict`` (mmengine),
-    ``model`` (DeiT / timm training scripts) or ``module``; strips a leading
-    ``module.`` (DataParallel).
+    Accepts a bare state dict (e.g. the released TransFuse ISIC checkpoint)
+    or one nested under ``state_dict`` (mmengine), ``model`` (DeiT / timm
+    training scripts) or ``module``; strips a leading ``module.``
+    (DataParallel / DDP). The file is read with ``weights_only=True``: a
+    pickle holding anything other than tensors and plain containers is
+    refused, never executed.
 
     Args:
         path (str): Local file path.
-        field (str): Config field the path came from, for error messages.
+        field (str): Config field / option the path came from, for error
+            messages.
 
     Raises:
         FileNotFoundError: ``path`` is a URL or not an existing file.
+        ValueError: the file is not a weights-only checkpoint, or the state
+            dict holds something other than tensors.
     """
     if not isinstance(path, str) or '://' in path:
         raise FileNotFoundError(
@@ -50,14 +57,31 @@ def load_local_state_dict(path: str, field: str = 'checkpoint') -> StateDict:
         raise FileNotFoundError(
             f'{field}={path!r}: no such file. Give the path of a local '
             'checkpoint (.pth).')
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        first_line = str(err).strip().splitlines()[0] if str(err) else ''
+        raise ValueError(
+            f'{field}={path!r}: not a weights-only checkpoint (it holds '
+            'objects other than tensors and plain containers, which are not '
+            f'unpickled for safety): {first_line}') from None
     for container in ('state_dict', 'model', 'module'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(container), dict):
             ckpt = ckpt[container]
             break
     if not isinstance(ckpt, dict):
-        raise TypeError(f'{field}={path!r}: expected a state dict, got '
-                        f'{type(ckpt).__name__}')
+        raise ValueError(f'{field}={path!r}: expected a state dict (a dict '
+                         'of tensors, possibly under `state_dict` or '
+                         f'`model`), got {type(ckpt).__name__}')
+    not_tensors = [
+        f'{k} ({type(v).__name__})' for k, v in ckpt.items()
+        if not isinstance(v, torch.Tensor)
+    ]
+    if not_tensors:
+        raise ValueError(
+            f'{field}={path!r}: expected a state dict of tensors (bare, or '
+            f'under `state_dict` / `model`); {len(not_tensors)} entries are '
+            f'not tensors: {not_tensors[:8]}')
     return {
         (k[len('module.'):] if k.startswith('module.') else k): v
         for k, v in ckpt.items()
