@@ -5,4 +5,4 @@ _base_ = [
 ]
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size, size_divisor=None),
-    backbone=dict(transformer=dict(pos_grid=(22, 22))))
+    backbone=dict(global_branch=dict(pos_grid=(22, 22))))

@@ -13,4 +13,4 @@ _base_ = [
 # checkpoint given via init_cfg is resized 14x14 -> 22x22 when loaded).
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size, size_divisor=None),
-    backbone=dict(transformer=dict(pos_grid=(22, 22))))
+    backbone=dict(global_branch=dict(pos_grid=(22, 22))))

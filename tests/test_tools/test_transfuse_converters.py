@@ -84,7 +84,7 @@ def test_official_keys_convert_and_load_strictly(name, config):
                                state['final_2.1.conv.weight'])
     torch.testing.assert_close(model.backbone.up1.conv.conv2.bn.weight,
                                state['up1.conv.double_conv.4.weight'])
-    torch.testing.assert_close(model.backbone.transformer.pos_embed,
+    torch.testing.assert_close(model.backbone.global_branch.pos_embed,
                                state['transformer.pos_embed'])
 
 
@@ -128,7 +128,7 @@ def test_official_cli_checks_config(tmp_path):
         cmd, check=True, capture_output=True, env=dict(os.environ,
                                                       PYTHONPATH=REPO))
     out = torch.load(dst, weights_only=True)['state_dict']
-    torch.testing.assert_close(out['backbone.resnet.conv1.weight'],
+    torch.testing.assert_close(out['backbone.cnn.conv1.weight'],
                                state['resnet.conv1.weight'])
     # a -L checkpoint does not fit the -S config: refused before writing
     converted, _ = official.convert_official(
@@ -169,9 +169,9 @@ def test_pretrained_converter_loads_into_backbone(tmp_path):
     model = MODELS.build(cfg.model)
     model.init_weights()
     torch.testing.assert_close(
-        model.backbone.transformer.blocks[3].attn.proj.weight,
+        model.backbone.global_branch.blocks[3].attn.proj.weight,
         deit.state_dict()['blocks.3.attn.proj.weight'])
-    torch.testing.assert_close(model.backbone.resnet.layer2[1].bn1.weight,
+    torch.testing.assert_close(model.backbone.cnn.layer2[1].bn1.weight,
                                r34.state_dict()['layer2.1.bn1.weight'])
 
 

@@ -68,8 +68,8 @@ _UP = [('conv\\.' + a, 'conv.' + b) for a, b in _DOUBLE_CONV] + [
 
 # (official prefix, new prefix, inner rules or None for "keep the rest")
 _PREFIXES: List[Tuple[str, str, Optional[list]]] = [
-    (r'resnet\.', 'backbone.resnet.', None),
-    (r'transformer\.', 'backbone.transformer.', None),
+    (r'resnet\.', 'backbone.cnn.', None),
+    (r'transformer\.', 'backbone.global_branch.', None),
     (r'up1\.', 'backbone.up1.', [('conv\\.' + a, 'conv.' + b)
                                  for a, b in _DOUBLE_CONV]),
     (r'up2\.', 'backbone.up2.', [('conv\\.' + a, 'conv.' + b)

@@ -75,13 +75,13 @@ def test_backbone_and_logged_keys(deit_file, resnet_file, build_model,
         model_paths['s'], **{
             'model.backbone.cnn.init_cfg':
             dict(type='Pretrained', checkpoint=resnet_file[0]),
-            'model.backbone.transformer.init_cfg':
+            'model.backbone.global_branch.init_cfg':
             dict(type='Pretrained', checkpoint=deit_file[0]),
         })
     sd = model.state_dict()
-    torch.testing.assert_close(sd['backbone.resnet.layer3.5.conv2.weight'],
+    torch.testing.assert_close(sd['backbone.cnn.layer3.5.conv2.weight'],
                                resnet_file[1]['layer3.5.conv2.weight'])
-    torch.testing.assert_close(sd['backbone.transformer.blocks.0.norm1.bias'],
+    torch.testing.assert_close(sd['backbone.global_branch.blocks.0.norm1.bias'],
                                deit_file[1]['blocks.0.norm1.bias'])
 
 

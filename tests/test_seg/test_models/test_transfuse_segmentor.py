@@ -76,8 +76,8 @@ def test_transfuse_s_forward_backward(batch, h, w, model_s, make_samples):
 def test_tiny_transfuse_l_forward_backward(build_model, model_paths,
                                            make_samples):
     model = build_model(model_paths['l'],
-                        **{'model.backbone.transformer.depth': 1})
-    assert model.backbone.resnet.layer3[0].conv3.out_channels == 1024
+                        **{'model.backbone.global_branch.depth': 1})
+    assert model.backbone.cnn.layer3[0].conv3.out_channels == 1024
     model.train()
     loss, _ = loss_of(model, torch.randn(2, 3, 64, 96),
                       make_samples(2, 64, 96))
@@ -90,7 +90,7 @@ def test_three_classes(build_model, model_paths, make_samples):
         model_paths['s'], **{
             'model.decode_head.num_classes': 3,
             'model.decode_head.out_channels': 3,
-            'model.backbone.transformer.depth': 1
+            'model.backbone.global_branch.depth': 1
         })
     model.train()
     loss, losses = loss_of(model, torch.randn(2, 3, 64, 64),
@@ -113,7 +113,7 @@ def test_three_classes(build_model, model_paths, make_samples):
 def test_data_preprocessor_pads_to_16(build_model, model_paths):
     """Inputs not divisible by 16 are padded, predictions cropped back."""
     model = build_model(model_paths['s'], **{
-        'model.backbone.transformer.depth': 1
+        'model.backbone.global_branch.depth': 1
     }).eval()
     img = torch.randint(0, 255, (3, 50, 70), dtype=torch.uint8)
     sample = SegDataSample(
@@ -135,15 +135,15 @@ def test_config_builds_and_trains_one_step(path, make_samples):
     cfg = Config.fromfile(path)
     assert cfg.custom_imports['imports'] == ['mmplugin_transfuse']
     assert cfg.default_scope == 'mmseg'
-    if cfg.model.backbone.get('transformer') and \
-            'depth' in cfg.model.backbone.transformer:
+    if cfg.model.backbone.get('global_branch') and \
+            'depth' in cfg.model.backbone.global_branch:
         # keep the test fast: the config's structure, 1 transformer block
-        cfg.model.backbone.transformer.depth = 1
+        cfg.model.backbone.global_branch.depth = 1
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
     in_ch = cfg.model.backbone.get('cnn', None) or \
-        cfg.model.backbone.transformer
+        cfg.model.backbone.global_branch
     c = in_ch.get('in_channels', 3)
     head = cfg.model.decode_head
     num_classes = head.num_classes
