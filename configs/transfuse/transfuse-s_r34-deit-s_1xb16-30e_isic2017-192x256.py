@@ -4,7 +4,8 @@
 # (tools/model_converters/transfuse_official.py).
 _base_ = [
     './_base_/models/transfuse-s_r34-deit-s.py',
-    './_base_/recipes/transfuse_isic2017-192x256.py'
+    '../_base_/datasets/isic2017.py',
+    './_base_/recipes/transfuse_1xb16-30e.py'
 ]
 # align_corners=False for the final x4/x16 upsampling: the released ISIC
 # checkpoint was trained by the reference's 2021 code, which upsampled

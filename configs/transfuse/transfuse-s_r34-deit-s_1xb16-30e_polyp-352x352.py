@@ -7,7 +7,8 @@
 # base's init_cfg) to approach the paper's numbers.
 _base_ = [
     './_base_/models/transfuse-s_r34-deit-s.py',
-    './_base_/recipes/transfuse_polyp-352x352.py'
+    '../_base_/datasets/polyp_pranet.py',
+    './_base_/recipes/transfuse_1xb16-30e.py'
 ]
 # pos-embed stored at the 22x22 grid of 352x352 inputs (an ImageNet DeiT
 # checkpoint given via init_cfg is resized 14x14 -> 22x22 when loaded).
