@@ -17,7 +17,7 @@ local files.
 import math
 import os.path as osp
 import pickle
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -149,13 +149,11 @@ def _split_prefix_tokens(pos_embed: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         f'(not a square plus 0-2 prefix tokens; closest side {side})')
 
 
-def convert_deit_checkpoint(
-        state_dict: StateDict,
-        depth: int,
-        pos_grid: Sequence[int],
-        in_channels: int = 3,
-        src_grid: Optional[Sequence[int]] = None
-) -> Tuple[StateDict, List[str]]:
+def convert_deit_checkpoint(state_dict: StateDict,
+                            depth: int,
+                            pos_grid: Sequence[int],
+                            in_channels: int = 3
+                            ) -> Tuple[StateDict, List[str]]:
     """timm / DeiT ViT state dict -> :class:`TransFuseViT` layout.
 
     Drops the class/distillation tokens, the heads and blocks ``>= depth``;
@@ -167,8 +165,6 @@ def convert_deit_checkpoint(
         depth (int): Number of blocks kept.
         pos_grid (tuple): ``(h, w)`` grid the branch stores.
         in_channels (int): Input channels of the patch embedding.
-        src_grid (tuple, optional): Grid of a ``pos_embed`` without prefix
-            tokens that is not square.
 
     Returns:
         tuple: (converted state dict, dropped keys).
@@ -185,11 +181,7 @@ def convert_deit_checkpoint(
                 dropped.append(key)
                 continue
         if key == 'pos_embed':
-            if src_grid is None:
-                value, grid = _split_prefix_tokens(value)
-            else:
-                value = value[:, value.shape[1] - src_grid[0] * src_grid[1]:]
-                grid = tuple(src_grid)
+            value, grid = _split_prefix_tokens(value)
             value = resize_pos_embed(value, grid, pos_grid)
         if key == 'patch_embed.proj.weight':
             value = adapt_first_conv(value, in_channels)
@@ -241,11 +233,13 @@ def convert_vgg_checkpoint(
 
 def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
                            dropped: Sequence[str], name: str,
-                           path: str) -> Tuple[List[str], List[str]]:
-    """Load a converted state dict non-strictly and log what did not match.
+                           path: str) -> None:
+    """Load a converted state dict into a branch, refusing any mismatch.
 
-    Returns:
-        tuple: (missing keys, unexpected keys) of ``load_state_dict``.
+    A wrong shape or a missing parameter raises (a branch checkpoint must
+    cover the whole branch; anything missing means a file of another
+    architecture, never a partial load); keys the converter dropped and
+    unexpected keys are logged.
     """
     own = module.state_dict()
     mismatched = [
@@ -260,18 +254,47 @@ def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
                          f'mismatch for {details}')
     result = module.load_state_dict(state_dict, strict=False)
     if result.missing_keys:
-        # a branch checkpoint must cover the whole branch: anything missing
-        # means a file of another architecture, never a partial load
-        shown_missing = list(result.missing_keys)[:8]
         raise ValueError(
             f'{name} init_cfg.checkpoint={path!r} does not match the branch: '
             f'{len(result.missing_keys)} parameters/buffers missing, e.g. '
-            f'{shown_missing}; unexpected keys: '
+            f'{list(result.missing_keys)[:8]}; unexpected keys: '
             f'{list(result.unexpected_keys)[:8]}')
     shown = list(dropped)[:8] + (['...'] if len(dropped) > 8 else [])
     print_log(
         f'{name}: loaded {path}; dropped (not used by the branch): '
-        f'{len(dropped)} keys {shown}; missing: {result.missing_keys}; '
-        f'unexpected: {result.unexpected_keys}',
+        f'{len(dropped)} keys {shown}; unexpected: {result.unexpected_keys}',
         logger='current')
-    return list(result.missing_keys), list(result.unexpected_keys)
+
+
+class PretrainedBranchMixin:
+    """``init_weights`` of the three TransFuse branches (ResNet, ViT, VGG).
+
+    With ``init_cfg=dict(type='Pretrained', checkpoint=LOCAL_FILE)`` the
+    file is read by :func:`load_local_state_dict`, converted by the branch's
+    :meth:`convert_pretrained` (public ImageNet layouts -> the branch's) and
+    loaded by :func:`load_pretrained_branch`; otherwise the branch keeps
+    mmengine's init followed by :meth:`init_from_scratch`. Mix it in before
+    ``BaseModule``.
+    """
+
+    def convert_pretrained(self,
+                           state_dict: StateDict) -> Tuple[StateDict, List[str]]:
+        """(converted state dict, dropped keys) of a public checkpoint."""
+        raise NotImplementedError
+
+    def init_from_scratch(self) -> None:
+        """Random init on top of mmengine's (nothing by default)."""
+
+    def init_weights(self) -> None:
+        name = type(self).__name__
+        if isinstance(self.init_cfg, dict) and \
+                self.init_cfg.get('type') == 'Pretrained':
+            path = self.init_cfg.get('checkpoint')
+            state_dict = load_local_state_dict(
+                path, f'{name}.init_cfg.checkpoint')
+            state_dict, dropped = self.convert_pretrained(state_dict)
+            load_pretrained_branch(self, state_dict, dropped, name, path)
+            self._is_init = True
+            return
+        super().init_weights()
+        self.init_from_scratch()
