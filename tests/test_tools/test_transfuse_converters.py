@@ -196,8 +196,9 @@ def test_official_cli_accepts_wrapped_checkpoints(tmp_path, wrap):
     torch.save(saved, src)
     _run_official_cli(src, dst)
     out = torch.load(dst, weights_only=True)
-    torch.testing.assert_close(out['state_dict']['decode_head.conv_seg.weight'],
-                               state['final_2.1.conv.weight'])
+    torch.testing.assert_close(
+        out['state_dict']['decode_head.conv_seg.weight'],
+        state['final_2.1.conv.weight'])
     assert out['meta']['align_corners'] is False
 
 

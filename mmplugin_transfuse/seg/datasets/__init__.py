@@ -14,5 +14,5 @@ __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
     'ProstateSliceDataset', 'BinarizeMask', 'LoadMultiModalSliceFromFiles',
     'CheckedLoadImageFromFile', 'CheckedLoadAnnotations',
-    'CheckedSegFilesMixin', 'binarize_mask', 'intensity_to_uint8'
+    'CheckedSegFilesMixin', 'binarize_mask', 'intensity_to_uint8', 'SoftMask'
 ]

@@ -1,6 +1,6 @@
 """Per-class Dice per 3-D volume, from 2-D slice predictions."""
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 from mmseg.registry import METRICS

@@ -1,4 +1,4 @@
-"""binarize_mask / BinarizeMask share one rule; SoftMask (reference targets)."""
+"""binarize_mask / BinarizeMask share one rule; SoftMask (reference masks)."""
 import os.path as osp
 
 import cv2

@@ -9,7 +9,7 @@ from mmplugin_transfuse.seg.models.utils import TransFuseUp
 
 
 def _check_reference_init(conv: nn.Conv2d) -> None:
-    """weight ~ N(0, 2/fan_in), bias ~ U(+-1/sqrt(fan_in)) (lib/TransFuse.py)."""
+    """weight ~ N(0, 2/fan_in), bias ~ U(+-1/sqrt(fan_in)), lib/TransFuse.py"""
     fan_in = conv.in_channels // conv.groups * math.prod(conv.kernel_size)
     std = conv.weight.std().item()
     assert abs(std - math.sqrt(2 / fan_in)) < 0.1 * math.sqrt(2 / fan_in)

@@ -81,8 +81,9 @@ def test_backbone_and_logged_keys(deit_file, resnet_file, build_model,
     sd = model.state_dict()
     torch.testing.assert_close(sd['backbone.cnn.layer3.5.conv2.weight'],
                                resnet_file[1]['layer3.5.conv2.weight'])
-    torch.testing.assert_close(sd['backbone.global_branch.blocks.0.norm1.bias'],
-                               deit_file[1]['blocks.0.norm1.bias'])
+    torch.testing.assert_close(
+        sd['backbone.global_branch.blocks.0.norm1.bias'],
+        deit_file[1]['blocks.0.norm1.bias'])
 
 
 def test_report_lists_dropped_and_refuses_missing(deit_file):

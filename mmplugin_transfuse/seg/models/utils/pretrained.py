@@ -277,8 +277,8 @@ class PretrainedBranchMixin:
     ``BaseModule``.
     """
 
-    def convert_pretrained(self,
-                           state_dict: StateDict) -> Tuple[StateDict, List[str]]:
+    def convert_pretrained(
+            self, state_dict: StateDict) -> Tuple[StateDict, List[str]]:
         """(converted state dict, dropped keys) of a public checkpoint."""
         raise NotImplementedError
 
