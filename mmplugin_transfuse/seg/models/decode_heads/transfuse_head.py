@@ -43,9 +43,9 @@ class TransFuseHead(BaseDecodeHead):
     released ISIC 2017 TransFuse-S checkpoint, called ``F.interpolate``
     without the argument, i.e. ``False``: evaluate that checkpoint (and
     checkpoints trained with that code) with ``align_corners=False``, as
-    ``transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py`` does. The
-    setting only moves the final x4 / x16 resizes by under one low-res
-    pixel, so a mismatch gives slightly shifted, not broken, masks.
+    ``transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py`` does
+    (``tools/model_converters/transfuse_official.py --align-corners``
+    checks a converted checkpoint against the config).
 
     Training returns ``(fused, branch, coarse)`` (``(fused, coarse)``
     without ``t_4``) and ``loss_decode`` must list one loss per output, in
