@@ -2,7 +2,8 @@
 # pos-embed grid, as TransFuse_L_384), ISIC 2017 recipe at that size.
 _base_ = [
     './_base_/models/transfuse-l-star_r50-deit-b384.py',
-    './_base_/recipes/transfuse_isic2017-192x256.py'
+    '../_base_/datasets/isic2017.py',
+    './_base_/recipes/transfuse_1xb16-30e.py'
 ]
 crop_size = (384, 512)  # (h, w)
 img_scale = (512, 384)  # (w, h)

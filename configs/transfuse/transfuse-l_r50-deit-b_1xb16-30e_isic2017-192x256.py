@@ -2,6 +2,7 @@
 # reference's TransFuse_L.
 _base_ = [
     './_base_/models/transfuse-l_r50-deit-b.py',
-    './_base_/recipes/transfuse_isic2017-192x256.py'
+    '../_base_/datasets/isic2017.py',
+    './_base_/recipes/transfuse_1xb16-30e.py'
 ]
 model = dict(data_preprocessor=dict(size=_base_.crop_size, size_divisor=None))

@@ -32,4 +32,4 @@ model = dict(
     data_preprocessor=dict(
         mean=[127.5, 127.5], std=[64.0, 64.0], bgr_to_rgb=False),
     backbone=dict(
-        cnn=dict(in_channels=2), transformer=dict(in_channels=2)))
+        cnn=dict(in_channels=2), global_branch=dict(in_channels=2)))

@@ -3,5 +3,5 @@
 # the same two upsampling stages; everything else is TransFuse-S.
 _base_ = './transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py'
 model = dict(
-    backbone=dict(transformer=dict(_delete_=True, type='TransFuseVGG')),
+    backbone=dict(global_branch=dict(_delete_=True, type='TransFuseVGG')),
     neck=dict(trans_channels=(512, 128, 64)))

@@ -7,7 +7,7 @@ _base_ = './transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py'
 model = dict(
     backbone=dict(
         composition='sequential',
-        transformer=dict(in_channels=256, patch_size=1)),
+        global_branch=dict(in_channels=256, patch_size=1)),
     neck=None,
     decode_head=dict(
         in_channels=(384, 128, 64),

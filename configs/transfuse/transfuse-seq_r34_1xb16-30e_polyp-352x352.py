@@ -3,7 +3,7 @@
 # transformer deep-supervision head (losses: fused 1/4 and 1/16 heads).
 _base_ = './transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py'
 model = dict(
-    backbone=dict(composition='sequential', transformer=None),
+    backbone=dict(composition='sequential', global_branch=None),
     neck=None,
     decode_head=dict(
         in_channels=(256, 128, 64),

@@ -55,7 +55,7 @@ def complexity(config: str, shape: Sequence[int]) -> Tuple[int, int]:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model).eval()
     backbone = cfg.model.backbone
-    branch = backbone.get('cnn') or backbone.get('transformer')
+    branch = backbone.get('cnn') or backbone.get('global_branch')
     in_channels = branch.get('in_channels', 3)
     inputs = torch.randn(1, in_channels, *shape)
     with torch.no_grad():

@@ -9,6 +9,17 @@ is dropped. Every key must be mapped: the tool refuses (and lists them) when
 any key is unknown, and with ``--config`` it also loads the result with
 ``strict=True`` into the config's model before writing anything.
 
+The source may be a bare state dict (the released ISIC 2017 checkpoint) or
+one wrapped as community checkpoints often are (``{'state_dict': ...}``,
+``{'model': ...}``, ``module.`` prefixes); it is read with
+``weights_only=True`` and anything but tensors is refused.
+
+``--align-corners`` records how the checkpoint's final x4/x16 upsampling was
+trained: ``false`` (default) for the released checkpoint (the repository's
+2021 code), ``true`` for the current code; with ``--config`` the config's
+``decode_head.align_corners`` must match (the ISIC TransFuse-S config uses
+False).
+
 Example::
 
     CFG=configs/transfuse/transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py
@@ -23,6 +34,8 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import torch
+
+from mmplugin_transfuse.seg.models.utils import load_local_state_dict
 
 # ``DoubleConv`` (nn.Sequential) -> ResidualDoubleConv (ConvModules)
 _DOUBLE_CONV = [
@@ -55,8 +68,8 @@ _UP = [('conv\\.' + a, 'conv.' + b) for a, b in _DOUBLE_CONV] + [
 
 # (official prefix, new prefix, inner rules or None for "keep the rest")
 _PREFIXES: List[Tuple[str, str, Optional[list]]] = [
-    (r'resnet\.', 'backbone.resnet.', None),
-    (r'transformer\.', 'backbone.transformer.', None),
+    (r'resnet\.', 'backbone.cnn.', None),
+    (r'transformer\.', 'backbone.global_branch.', None),
     (r'up1\.', 'backbone.up1.', [('conv\\.' + a, 'conv.' + b)
                                  for a, b in _DOUBLE_CONV]),
     (r'up2\.', 'backbone.up2.', [('conv\\.' + a, 'conv.' + b)
@@ -132,14 +145,29 @@ def convert_official(
 
 
 def check_against_config(state_dict: Dict[str, torch.Tensor],
-                         config: str) -> None:
-    """Build ``config``'s model and load ``state_dict`` with strict=True."""
+                         config: str,
+                         align_corners: Optional[bool] = None) -> None:
+    """Build ``config``'s model and load ``state_dict`` with strict=True.
+
+    With ``align_corners`` (the setting the checkpoint was trained with),
+    also refuse a config whose ``decode_head.align_corners`` differs.
+    """
     from mmengine import Config
     from mmengine.registry import init_default_scope
 
     import mmplugin_transfuse  # noqa: F401
     from mmseg.registry import MODELS
     cfg = Config.fromfile(config)
+    if align_corners is not None:
+        used = cfg.model.decode_head.get('align_corners', True)
+        if used != align_corners:
+            raise ValueError(
+                f'transfuse_official: the checkpoint was trained with '
+                f'align_corners={align_corners} (--align-corners) but '
+                f'{config} sets model.decode_head.align_corners={used}; use '
+                'a config with the same setting (e.g. add --cfg-options '
+                f'model.decode_head.align_corners={align_corners} when '
+                'testing) or pass the right --align-corners')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     own = model.state_dict()
@@ -153,26 +181,40 @@ def check_against_config(state_dict: Dict[str, torch.Tensor],
     model.load_state_dict(state_dict, strict=True)
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='official checkpoint (.pth)')
+    parser.add_argument(
+        'src',
+        help='official checkpoint (.pth): a bare state dict (the released '
+        'one) or one under `state_dict` / `model`, keys possibly prefixed '
+        'with `module.`')
     parser.add_argument('dst', help='output checkpoint')
     parser.add_argument(
         '--config', help='check the result loads strictly into this config')
-    args = parser.parse_args()
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
-    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
-        ckpt = ckpt['state_dict']
-    state_dict, dropped = convert_official(ckpt)
+    parser.add_argument(
+        '--align-corners',
+        choices=('false', 'true'),
+        default='false',
+        help='align_corners of the final x4/x16 upsampling in the code that '
+        'trained the checkpoint: false (default) for the released ISIC 2017 '
+        'TransFuse-S checkpoint and the 2021 code, true for checkpoints of '
+        'the current reference code. Stored in the output meta; with '
+        '--config the config must match it')
+    args = parser.parse_args(argv)
+    align_corners = args.align_corners == 'true'
+    state_dict = load_local_state_dict(args.src, 'src')
+    state_dict, dropped = convert_official(state_dict)
     if args.config:
-        check_against_config(state_dict, args.config)
+        check_against_config(state_dict, args.config, align_corners)
     torch.save(
         {
             'state_dict': state_dict,
-            'meta': dict(converted_from=args.src)
+            'meta': dict(converted_from=args.src, align_corners=align_corners)
         }, args.dst)
     print(f'converted {len(state_dict)} tensors to {args.dst}; dropped '
-          f'(unused by the official forward): {dropped}')
+          f'(unused by the official forward): {dropped}; trained with '
+          f'align_corners={align_corners}: evaluate with '
+          f'model.decode_head.align_corners={align_corners}')
 
 
 if __name__ == '__main__':

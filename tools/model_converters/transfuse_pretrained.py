@@ -1,7 +1,7 @@
 """Convert ImageNet checkpoints (timm DeiT, torchvision/timm ResNet, VGG-16)
 to the key layout of ``TransFuseBackbone``.
 
-The result holds ``resnet.*`` and ``transformer.*`` keys (class token, heads,
+The result holds ``cnn.*`` and ``global_branch.*`` keys (class token, heads,
 ``layer4``/``fc`` and extra blocks dropped; position embedding resized to the
 configured grid; first-layer kernels adapted to ``--in-channels``) and can be
 given to the backbone as one file::
@@ -36,29 +36,29 @@ def convert(resnet: Optional[str] = None,
     """Backbone state dict from local branch checkpoints.
 
     Returns:
-        tuple: (state dict with ``resnet.``/``transformer.`` prefixes,
+        tuple: (state dict with ``cnn.``/``global_branch.`` prefixes,
         dropped source keys with their file's prefix).
     """
     if deit and vgg:
         raise ValueError('give either --deit or --vgg (both are the '
-                         '`transformer` branch)')
+                         '`global_branch`)')
     out: Dict[str, torch.Tensor] = {}
     dropped: List[str] = []
     if resnet:
         sd, drop = convert_resnet_checkpoint(
             load_local_state_dict(resnet, '--resnet'), in_channels)
-        out.update({f'resnet.{k}': v for k, v in sd.items()})
+        out.update({f'cnn.{k}': v for k, v in sd.items()})
         dropped += [f'resnet:{k}' for k in drop]
     if deit:
         sd, drop = convert_deit_checkpoint(
             load_local_state_dict(deit, '--deit'), depth, pos_grid,
             in_channels)
-        out.update({f'transformer.{k}': v for k, v in sd.items()})
+        out.update({f'global_branch.{k}': v for k, v in sd.items()})
         dropped += [f'deit:{k}' for k in drop]
     if vgg:
         sd, drop = convert_vgg_checkpoint(
             load_local_state_dict(vgg, '--vgg'), 24, in_channels)
-        out.update({f'transformer.{k}': v for k, v in sd.items()})
+        out.update({f'global_branch.{k}': v for k, v in sd.items()})
         dropped += [f'vgg:{k}' for k in drop]
     if not out:
         raise ValueError('nothing to convert: give --resnet and/or --deit '

@@ -11,12 +11,26 @@ dataset_type = 'ISIC2017Dataset'
 data_root = 'data/isic2017'
 crop_size = (192, 256)  # (h, w) of the reference code
 img_scale = (256, 192)  # mmcv Resize takes (w, h)
+# Training augmentation of the reference code (albumentations
+# ShiftScaleRotate(0.15, 0.15, 25 deg), ColorJitter, h/v flips), approximated
+# by a random rescale (0.85-1.15) + random crop (shift) + random rotation of
+# up to 25 deg; padded pixels get label 255 (ignored by the structure loss,
+# see configs/transfuse/README.md for the reference's soft masks);
+# ColorJitter -> PhotoMetricDistortion. Rescaled images smaller than the
+# crop are padded to it by the model's data preprocessor
+# (`size=crop_size`).
 train_pipeline = [
     dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    # reference: ShiftScaleRotate(0.15, 0.15, 25), flips, colour jitter
-    dict(type='RandomRotate', prob=0.5, degree=25, pad_val=0, seg_pad_val=0),
+    # 0/1 masks pass through; 0/255 (JPEG) masks are binarised at 128
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.85, 1.15),
+        keep_ratio=False),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomRotate', prob=0.5, degree=25, pad_val=0,
+         seg_pad_val=255),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomFlip', prob=0.5, direction='vertical'),
     dict(type='PhotoMetricDistortion'),
@@ -34,7 +48,8 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # DefaultSampler: works with epoch- and iteration-based loops
+    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

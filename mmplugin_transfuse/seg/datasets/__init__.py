@@ -7,10 +7,11 @@ from .medical_2d import Medical2DDataset
 from .polyp import PolypDataset
 from .preprocessing import binarize_mask
 from .prostate import ProstateSliceDataset
-from .transforms import BinarizeMask
+from .transforms import BinarizeMask, SoftMask
 
 __all__ = [
     'PolypDataset', 'ISIC2017Dataset', 'Medical2DDataset',
     'ProstateSliceDataset', 'BinarizeMask', 'LoadMultiModalSliceFromFiles',
-    'CheckedLoadAnnotations', 'CheckedSegFilesMixin', 'binarize_mask'
+    'CheckedLoadAnnotations', 'CheckedSegFilesMixin', 'binarize_mask',
+    'SoftMask'
 ]

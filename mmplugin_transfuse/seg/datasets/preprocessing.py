@@ -11,7 +11,11 @@ def binarize_mask(mask: np.ndarray, threshold: int = 128) -> np.ndarray:
     """Turn a 0/255 mask (possibly JPEG-noisy or saved in colour) into 0/1.
 
     Pixels ``>= threshold`` become 1. The default 128 is the midpoint of
-    0/255, the same rule as :class:`BinarizeMask`.
+    0/255, so JPEG ringing near the boundary goes to the nearer class. A
+    mask whose values all lie in {0, 1} already holds class ids (what the
+    converters write) and is kept as it is: thresholding it at 128 would
+    silently erase every object. :class:`BinarizeMask` applies this
+    function in the data pipeline.
 
     Args:
         mask (np.ndarray): ``(H, W)`` or ``(H, W, C)`` mask; a colour mask is
@@ -26,4 +30,6 @@ def binarize_mask(mask: np.ndarray, threshold: int = 128) -> np.ndarray:
     if mask.ndim != 2:
         raise ValueError(
             f'expected an (H, W) or (H, W, C) mask, got shape {mask.shape}')
+    if mask.max(initial=0) <= 1:
+        return (mask >= 1).astype(np.uint8)
     return (mask >= threshold).astype(np.uint8)

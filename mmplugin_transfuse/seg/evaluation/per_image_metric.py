@@ -3,16 +3,16 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmseg.registry import METRICS
 
 from .functional import confusion_counts, dice_from_counts, iou_from_counts
+from .medical_metric import MedicalSegMetric
 from .metric_utils import (flat_metrics, label_map, log_table,
-                           resolve_classes, safe_nanmean)
+                           safe_nanmean)
 
 
 @METRICS.register_module()
-class PerImageDiceMetric(BaseMetric):
+class PerImageDiceMetric(MedicalSegMetric):
     """Dice, IoU and pixel accuracy per image, then the mean over images.
 
     This is how PraNet and TransFuse report polyp mDice/mIoU (paper
@@ -78,7 +78,11 @@ class PerImageDiceMetric(BaseMetric):
                  dataset_level: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(
+            class_indices=class_indices,
+            ignore_index=ignore_index,
+            collect_device=collect_device,
+            prefix=prefix)
         names = [metric_names] if isinstance(metric_names, str) else list(
             metric_names)
         unknown = [m for m in names if m not in self.ALLOWED]
@@ -86,15 +90,9 @@ class PerImageDiceMetric(BaseMetric):
             raise ValueError(f'metric_names {unknown or names} not '
                              f'supported; choose from {self.ALLOWED}')
         self.metric_names = names
-        self.class_indices = class_indices
-        self.ignore_index = ignore_index
         self.empty_score = empty_score
         self.group_key = group_key
         self.dataset_level = dataset_level
-
-    def _class_ids(self) -> List[int]:
-        return resolve_classes(self.class_indices,
-                               self.dataset_meta['classes'])
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Store per-image class counts, pixel accuracy and group."""
@@ -119,7 +117,7 @@ class PerImageDiceMetric(BaseMetric):
             'mDice': dice_from_counts(counts, self.empty_score),
             'mIoU': iou_from_counts(counts, self.empty_score)
         }  # each (N, K)
-        names = [self.dataset_meta['classes'][c] for c in self._class_ids()]
+        names = self._class_names()
         for key in ('mDice', 'mIoU'):
             if key not in self.metric_names:
                 continue

@@ -3,17 +3,17 @@ from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmseg.registry import METRICS
 
 from .functional import (BOTH_EMPTY, EMPTY_GT, EMPTY_PRED, fov_diagonal,
                          hd_key, surface_distance_measures)
+from .medical_metric import MedicalSegMetric
 from .metric_utils import (label_map, log_table, metainfo_value,
-                           resolve_classes, safe_nanmean)
+                           safe_nanmean)
 
 
 @METRICS.register_module()
-class SurfaceDistanceMetric(BaseMetric):
+class SurfaceDistanceMetric(MedicalSegMetric):
     """Per-class Hausdorff distances and ASD, in mm, per image or volume.
 
     TransFuse reports HD and ASD in mm for the hip X-rays (paper Table 3);
@@ -85,7 +85,11 @@ class SurfaceDistanceMetric(BaseMetric):
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
+        super().__init__(
+            class_indices=class_indices,
+            ignore_index=ignore_index,
+            collect_device=collect_device,
+            prefix=prefix)
         if empty_policy not in self.POLICIES:
             raise ValueError(f'empty_policy must be one of {self.POLICIES}, '
                              f'got {empty_policy!r}')
@@ -93,19 +97,13 @@ class SurfaceDistanceMetric(BaseMetric):
         if not percentiles or any(not 0 < p <= 100 for p in percentiles):
             raise ValueError(
                 f'percentiles must lie in (0, 100], got {percentiles}')
-        self.class_indices = class_indices
         self.percentiles = percentiles
         self.volume_key = volume_key
         self.slice_key = slice_key
         self.spacing_key = spacing_key
         self.default_spacing = default_spacing
         self.empty_policy = empty_policy
-        self.ignore_index = ignore_index
         self.keys = [hd_key(p) for p in percentiles] + ['ASD']
-
-    def _class_ids(self) -> List[int]:
-        return resolve_classes(self.class_indices,
-                               self.dataset_meta['classes'])
 
     def _spacing(self, sample: dict, ndim: int) -> List[float]:
         spacing = sample.get(self.spacing_key, self.default_spacing)
@@ -190,7 +188,7 @@ class SurfaceDistanceMetric(BaseMetric):
         """Per-class means over images/volumes, counts and a table."""
         if self.volume_key is not None:
             results = self._volumes(results)
-        names = [self.dataset_meta['classes'][c] for c in self._class_ids()]
+        names = self._class_names()
         values = np.stack([r['values'] for r in results])  # (N, K, M)
         cases = np.array([r['cases'] for r in results])  # (N, K)
         per_class = safe_nanmean(values, 0)  # (K, M)

@@ -1,18 +1,18 @@
 """Per-class Dice per 3-D volume, from 2-D slice predictions."""
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmseg.registry import METRICS
 
 from .functional import confusion_counts, dice_from_counts
+from .medical_metric import MedicalSegMetric
 from .metric_utils import (label_map, log_table, metainfo_value,
-                           resolve_classes, safe_nanmean)
+                           safe_nanmean)
 
 
 @METRICS.register_module()
-class PerVolumeDiceMetric(BaseMetric):
+class PerVolumeDiceMetric(MedicalSegMetric):
     """Dice of each class over each whole volume, then means.
 
     A 2-D model predicts slices; the prostate results of TransFuse (paper
@@ -52,16 +52,14 @@ class PerVolumeDiceMetric(BaseMetric):
                  print_volumes: bool = True,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        self.class_indices = class_indices
+        super().__init__(
+            class_indices=class_indices,
+            ignore_index=ignore_index,
+            collect_device=collect_device,
+            prefix=prefix)
         self.volume_key = volume_key
-        self.ignore_index = ignore_index
         self.empty_score = empty_score
         self.print_volumes = print_volumes
-
-    def _class_ids(self) -> List[int]:
-        return resolve_classes(self.class_indices,
-                               self.dataset_meta['classes'])
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Store each slice's volume id and per-class counts."""
@@ -84,7 +82,7 @@ class PerVolumeDiceMetric(BaseMetric):
                 volumes[r['volume']] = volumes[r['volume']] + r['counts']
             else:
                 volumes[r['volume']] = r['counts'].copy()
-        names = [self.dataset_meta['classes'][c] for c in self._class_ids()]
+        names = self._class_names()
         dice = dice_from_counts(
             np.stack(list(volumes.values())), self.empty_score)  # (V, K)
         per_class = safe_nanmean(dice, 0)

@@ -82,3 +82,30 @@ def test_per_image_bad_arguments():
         dict(type='PerImageDiceMetric', class_indices=[5]))
     with pytest.raises(ValueError, match='class_indices'):
         run_metric(metric, _images())
+
+
+def test_medical_metrics_share_the_class_selection():
+    """One base class resolves the evaluated classes for the three metrics
+    (not three copies): the same class_indices give the same ids and the
+    same out-of-range error."""
+    from mmplugin_transfuse.seg.evaluation import (MedicalSegMetric,
+                                                   PerImageDiceMetric,
+                                                   PerVolumeDiceMetric,
+                                                   SurfaceDistanceMetric)
+    meta = dict(classes=('background', 'pz', 'tz'))
+    for cls in (PerImageDiceMetric, PerVolumeDiceMetric,
+                SurfaceDistanceMetric):
+        assert issubclass(cls, MedicalSegMetric)
+        assert '_class_ids' not in vars(cls)
+        metric = cls(class_indices=[2])
+        metric.dataset_meta = meta
+        assert metric._class_ids() == [2]
+        assert metric._class_names() == ['tz']
+        metric = cls()
+        metric.dataset_meta = meta
+        assert metric._class_names() == ['pz', 'tz']
+        metric = cls(class_indices=[3])
+        metric.dataset_meta = meta
+        with pytest.raises(ValueError, match=r'class_indices \[3\] are '
+                           'outside the dataset classes'):
+            metric._class_ids()

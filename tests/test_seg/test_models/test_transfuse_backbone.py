@@ -9,7 +9,7 @@ def small_backbone(**kwargs):
     cfg = dict(
         type='TransFuseBackbone',
         cnn=dict(type='TransFuseResNet', depth=18),
-        transformer=dict(
+        global_branch=dict(
             type='TransFuseViT',
             embed_dims=64,
             depth=2,
@@ -90,21 +90,21 @@ def test_with_cp_gives_same_output_and_grads():
 def test_in_channels_2():
     backbone = small_backbone(
         cnn=dict(type='TransFuseResNet', depth=18, in_channels=2),
-        transformer=dict(
+        global_branch=dict(
             type='TransFuseViT',
             in_channels=2,
             embed_dims=32,
             depth=1,
             num_heads=2,
             pos_grid=(2, 2)))
-    assert backbone.resnet.conv1.weight.shape == (64, 2, 7, 7)
-    assert backbone.transformer.patch_embed.proj.weight.shape[1] == 2
+    assert backbone.cnn.conv1.weight.shape == (64, 2, 7, 7)
+    assert backbone.global_branch.patch_embed.proj.weight.shape[1] == 2
     outs = backbone.eval()(torch.randn(1, 2, 32, 32))
     assert outs[0].shape == (1, 256, 2, 2)
 
 
 def test_sequential_compositions():
-    cnn_only = small_backbone(composition='sequential', transformer=None)
+    cnn_only = small_backbone(composition='sequential', global_branch=None)
     outs = cnn_only.eval()(torch.randn(1, 3, 32, 48))
     assert [o.shape[1] for o in outs] == [256, 128, 64]
     assert [o.shape[2] for o in outs] == [2, 4, 8]
@@ -114,7 +114,7 @@ def test_sequential_compositions():
                                                   (16, 8, 12)]
     hybrid = small_backbone(
         composition='sequential',
-        transformer=dict(
+        global_branch=dict(
             type='TransFuseViT',
             in_channels=256,
             patch_size=1,
@@ -128,13 +128,48 @@ def test_sequential_compositions():
                                                   (64, 8, 12)]
     assert hybrid.out_channels == (64, 128, 64)
     with pytest.raises(ValueError, match="needs both `cnn` and"):
-        small_backbone(transformer=None)
+        small_backbone(global_branch=None)
     with pytest.raises(ValueError, match='composition'):
         small_backbone(composition='serial')
 
 
 def test_vgg_branch_for_table5():
-    backbone = small_backbone(transformer=dict(type='TransFuseVGG'))
+    backbone = small_backbone(global_branch=dict(type='TransFuseVGG'))
     outs = backbone.eval()(torch.randn(1, 3, 32, 32))
     assert outs[3].shape == (1, 512, 2, 2)
     assert outs[5].shape == (1, 16, 8, 8)
+
+
+def test_old_branch_keys_still_load():
+    """Checkpoints with the reference names ``resnet.*`` / ``transformer.*``
+    (official conversions, earlier versions) load into ``cnn`` /
+    ``global_branch``, at the backbone and the segmentor level."""
+    torch.manual_seed(0)
+    source = small_backbone()
+    renamed = {}
+    for key, value in source.state_dict().items():
+        key = key.replace('cnn.', 'resnet.', 1) if key.startswith(
+            'cnn.') else key
+        key = key.replace('global_branch.', 'transformer.', 1) \
+            if key.startswith('global_branch.') else key
+        renamed[key] = value
+    assert any(k.startswith('resnet.') for k in renamed)
+    assert any(k.startswith('transformer.') for k in renamed)
+    target = small_backbone()
+    target.load_state_dict(renamed, strict=True)
+    torch.testing.assert_close(target.cnn.conv1.weight,
+                               source.cnn.conv1.weight)
+    torch.testing.assert_close(target.global_branch.pos_embed,
+                               source.global_branch.pos_embed)
+    # under a parent prefix (EncoderDecoder's ``backbone.``)
+    parent = torch.nn.Module()
+    parent.backbone = small_backbone()
+    parent.load_state_dict({f'backbone.{k}': v
+                            for k, v in renamed.items()},
+                           strict=True)
+    torch.testing.assert_close(parent.backbone.global_branch.blocks[1].
+                               mlp.fc2.weight,
+                               source.global_branch.blocks[1].mlp.fc2.weight)
+    # the state dict itself uses the new names
+    assert all(not k.startswith(('resnet.', 'transformer.'))
+               for k in source.state_dict())

@@ -1,6 +1,7 @@
 """TransFuseHead: outputs in train/eval, deep-supervised loss, binary/C."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmseg.registry import MODELS
 
@@ -104,3 +105,26 @@ def test_binary_accuracy_uses_threshold(make_samples):
     assert losses['acc_seg'] == 100.
     losses = head.loss_by_feat((-big, -big, -big[..., :4, :6]), samples)
     assert losses['acc_seg'] == 0.
+
+
+@pytest.mark.parametrize('align_corners', [True, False])
+def test_final_upsampling_matches_the_reference_interpolate(align_corners):
+    """``align_corners`` is the reference's final ``F.interpolate(
+    scale_factor=4, mode='bilinear', align_corners=...)``: True in the
+    current code, False (the default argument) in the 2021 code that
+    trained the released ISIC checkpoint."""
+    head = MODELS.build(head_cfg(align_corners=align_corners)).eval()
+    inputs = feats(batch=1)
+    metas = [dict(img_shape=(64, 96), pad_shape=(64, 96))]
+    with torch.no_grad():
+        low = head(inputs)
+        out = head.predict(inputs, metas, dict())
+    if align_corners:
+        ref = F.interpolate(
+            low, scale_factor=4, mode='bilinear', align_corners=True)
+    else:  # the 2021 code: no align_corners argument
+        ref = F.interpolate(low, scale_factor=4, mode='bilinear')
+    torch.testing.assert_close(out, ref)
+    other = F.interpolate(
+        low, scale_factor=4, mode='bilinear', align_corners=not align_corners)
+    assert not torch.allclose(out, other, atol=1e-4)

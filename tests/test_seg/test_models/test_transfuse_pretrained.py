@@ -75,14 +75,15 @@ def test_backbone_and_logged_keys(deit_file, resnet_file, build_model,
         model_paths['s'], **{
             'model.backbone.cnn.init_cfg':
             dict(type='Pretrained', checkpoint=resnet_file[0]),
-            'model.backbone.transformer.init_cfg':
+            'model.backbone.global_branch.init_cfg':
             dict(type='Pretrained', checkpoint=deit_file[0]),
         })
     sd = model.state_dict()
-    torch.testing.assert_close(sd['backbone.resnet.layer3.5.conv2.weight'],
+    torch.testing.assert_close(sd['backbone.cnn.layer3.5.conv2.weight'],
                                resnet_file[1]['layer3.5.conv2.weight'])
-    torch.testing.assert_close(sd['backbone.transformer.blocks.0.norm1.bias'],
-                               deit_file[1]['blocks.0.norm1.bias'])
+    torch.testing.assert_close(
+        sd['backbone.global_branch.blocks.0.norm1.bias'],
+        deit_file[1]['blocks.0.norm1.bias'])
 
 
 def test_report_lists_dropped_and_refuses_missing(deit_file):
@@ -101,9 +102,10 @@ def test_report_lists_dropped_and_refuses_missing(deit_file):
         load_pretrained_branch(vit, converted, dropped, 'TransFuseViT',
                                'x.pth')
     full, dropped = convert_deit_checkpoint(dict(deit_file[1]), 8, (12, 16))
-    missing, unexpected = load_pretrained_branch(vit, full, dropped,
-                                                 'TransFuseViT', 'x.pth')
-    assert missing == [] and unexpected == []
+    load_pretrained_branch(vit, full, dropped, 'TransFuseViT', 'x.pth')
+    torch.testing.assert_close(vit.norm.weight, deit_file[1]['norm.weight'])
+    torch.testing.assert_close(vit.blocks[7].mlp.fc1.bias,
+                               deit_file[1]['blocks.7.mlp.fc1.bias'])
 
 
 def test_in_channels_2_adapts_rgb_kernels(deit_file, resnet_file):
@@ -188,3 +190,20 @@ def test_shape_mismatch_is_refused(tmp_path):
             init_cfg=dict(type='Pretrained', checkpoint=str(path))))
     with pytest.raises(ValueError, match='shape mismatch for layer1.0'):
         cnn50.init_weights()
+
+
+def test_branches_share_one_init_weights():
+    """One loading path (PretrainedBranchMixin) for the three branches; each
+    only says how to convert a public checkpoint."""
+    import inspect
+
+    from mmplugin_transfuse.seg.models.backbones import (TransFuseResNet,
+                                                         TransFuseVGG,
+                                                         TransFuseViT)
+    from mmplugin_transfuse.seg.models.utils import (PretrainedBranchMixin,
+                                                     convert_deit_checkpoint)
+    for cls in (TransFuseResNet, TransFuseViT, TransFuseVGG):
+        assert cls.init_weights is PretrainedBranchMixin.init_weights
+        assert 'convert_pretrained' in vars(cls)
+    assert 'src_grid' not in inspect.signature(
+        convert_deit_checkpoint).parameters

@@ -38,25 +38,48 @@ def test_binary_matches_formula():
     torch.testing.assert_close(loss(pred, target), expected.mean())
 
 
-def test_unweighted_bce_matches_reference_behaviour():
-    # The reference passes reduce='none' (truthy legacy flag) -> plain mean BCE
+def test_default_is_the_transfuse_reference_weighted_bce():
+    """TransFuse's train_isic.py: BCE with reduction='none', then weighted.
+
+    The formula is written out here as the reference script does it (batch
+    of images, sum over pixels), independent of the package's code.
+    """
     torch.manual_seed(1)
     pred = torch.randn(2, 1, 32, 32, dtype=torch.float64)
     target = (torch.rand(2, 32, 32) > 0.5).long()
     mask = target[:, None].double()
     weit = 1 + 5 * torch.abs(
         F.avg_pool2d(mask, kernel_size=31, stride=1, padding=15) - mask)
-    wbce = F.binary_cross_entropy_with_logits(pred, mask)  # mean, as the ref
+    wbce = F.binary_cross_entropy_with_logits(pred, mask, reduction='none')
+    wbce = (weit * wbce).sum(dim=(2, 3)) / weit.sum(dim=(2, 3))
     p = torch.sigmoid(pred)
     inter = (p * mask * weit).sum(dim=(2, 3))
     union = ((p + mask) * weit).sum(dim=(2, 3))
     wiou = 1 - (inter + 1) / (union - inter + 1)
-    expected = (wbce + wiou).mean()
-    loss = MODELS.build(dict(type='StructureLoss', weighted_bce=False))
-    torch.testing.assert_close(loss(pred, target), expected)
-    # and it differs from the weighted form
-    weighted = MODELS.build(dict(type='StructureLoss'))
-    assert not torch.allclose(weighted(pred, target), expected)
+    reference = (wbce + wiou).mean()
+    loss = MODELS.build(dict(type='StructureLoss'))
+    torch.testing.assert_close(loss(pred, target), reference)
+    # weighted_bce=False is PraNet's quirk (plain mean BCE), not TransFuse's
+    pranet_bce = F.binary_cross_entropy_with_logits(pred, mask)
+    pranet = (pranet_bce + wiou).mean()
+    unweighted = MODELS.build(dict(type='StructureLoss', weighted_bce=False))
+    torch.testing.assert_close(unweighted(pred, target), pranet)
+    assert not torch.allclose(pranet, reference)
+
+
+def test_soft_target_is_mask_over_255_without_ignore():
+    """The reference trains on gt / 255 (soft) and ignores nothing."""
+    torch.manual_seed(3)
+    pred = torch.randn(2, 1, 24, 24, dtype=torch.float64)
+    soft = torch.randint(0, 256, (2, 24, 24))
+    soft[:, :, :4] = 255  # full foreground, NOT ignored in soft mode
+    soft[:, :4] = 0  # padding counted as background
+    expected = direct_structure_loss(pred, soft[:, None].double() / 255.)
+    loss = MODELS.build(dict(type='StructureLoss', soft_target=True))
+    torch.testing.assert_close(
+        loss(pred, soft, ignore_index=255), expected.mean())
+    with pytest.raises(ValueError, match='soft_target=True needs one output'):
+        loss(torch.randn(2, 2, 24, 24), soft)
 
 
 def test_multiclass_is_mean_of_one_vs_rest():

@@ -5,7 +5,7 @@ _base_ = './transfuse-s_r34-deit-s.py'
 model = dict(
     backbone=dict(
         cnn=dict(depth=50),
-        transformer=dict(embed_dims=768, depth=12, num_heads=12),
+        global_branch=dict(embed_dims=768, depth=12, num_heads=12),
         up_channels=(512, 256)),
     neck=dict(
         cnn_channels=(1024, 512, 256),

@@ -4,7 +4,7 @@
 # Pretrained ImageNet weights (local files only), e.g.
 #   model.backbone.cnn.init_cfg = dict(type='Pretrained',
 #       checkpoint='pretrained/resnet34-43635321.pth')        # torchvision
-#   model.backbone.transformer.init_cfg = dict(type='Pretrained',
+#   model.backbone.global_branch.init_cfg = dict(type='Pretrained',
 #       checkpoint='pretrained/deit_small_patch16_224-cd65a155.pth')  # DeiT
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
@@ -22,7 +22,7 @@ model = dict(
     backbone=dict(
         type='TransFuseBackbone',
         cnn=dict(type='TransFuseResNet', depth=34, in_channels=3),
-        transformer=dict(
+        global_branch=dict(
             type='TransFuseViT',
             in_channels=3,
             patch_size=16,

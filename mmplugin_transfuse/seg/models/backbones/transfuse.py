@@ -14,24 +14,26 @@ from ..utils import TransFuseUp
 class TransFuseBackbone(BaseModule):
     """The two encoder branches of TransFuse (paper Sec. 2.1, Fig. 1).
 
-    * ``resnet`` (CNN branch, e.g. :class:`TransFuseResNet`): maps
-      ``g`` at 1/4, 1/8, 1/16.
-    * ``transformer`` (global branch, :class:`TransFuseViT`, or
-      :class:`TransFuseVGG` for the Table 5 ablation): one map ``t0`` at 1/16,
-      then ``up1``/``up2`` (:class:`TransFuseUp` without skip) give ``t1`` at
-      1/8 and ``t2`` at 1/4 (paper: "progressive upsampling").
+    * ``cnn`` (CNN branch, e.g. :class:`TransFuseResNet`): maps ``g`` at
+      1/4, 1/8, 1/16.
+    * ``global_branch`` (:class:`TransFuseViT`, the transformer; or
+      :class:`TransFuseVGG` for the Table 5 ablation): one map ``t0`` at
+      1/16, then ``up1``/``up2`` (:class:`TransFuseUp` without skip) give
+      ``t1`` at 1/8 and ``t2`` at 1/4 (paper: "progressive upsampling").
     * Dropout2d(``drop_rate``) follows the token map, each upsample and each
       CNN stage, as the reference's ``self.drop``.
 
-    Attribute names (``resnet``, ``transformer``, ``up1``, ``up2``) are the
-    reference's, so official checkpoints convert by prefix.
+    The reference names the branches ``resnet`` and ``transformer``; state
+    dicts with those keys (official conversions, checkpoints of earlier
+    versions of this package) still load: ``_load_from_state_dict`` renames
+    ``resnet.*`` to ``cnn.*`` and ``transformer.*`` to ``global_branch.*``.
 
     ``composition`` selects Table 5's rows:
 
     * ``'parallel'`` (TransFuse): both branches see the image; returns
       ``(g_16, g_8, g_4, t_16, t_8, t_4)`` for :class:`BiFusionNeck`.
     * ``'sequential'`` with one branch (``cnn=None`` or
-      ``transformer=None``): that branch alone; returns its
+      ``global_branch=None``): that branch alone; returns its
       ``(x_16, x_8, x_4)`` for a decoder without fusion.
     * ``'sequential'`` with both branches (TransUNet-like hybrid, our reading
       of the paper's "R34+DeiT-S sequential"): the transformer runs on the
@@ -41,7 +43,8 @@ class TransFuseBackbone(BaseModule):
 
     Args:
         cnn (dict, optional): Config of the CNN branch.
-        transformer (dict, optional): Config of the global branch.
+        global_branch (dict, optional): Config of the global branch (the
+            transformer).
         up_channels (tuple[int]): Widths of ``up1``/``up2`` (128, 64 for -S;
             512, 256 for -L). Unused for the hybrid sequential composition.
         composition (str): ``'parallel'`` or ``'sequential'``.
@@ -55,7 +58,7 @@ class TransFuseBackbone(BaseModule):
 
     def __init__(self,
                  cnn: OptConfigType = dict(type='TransFuseResNet', depth=34),
-                 transformer: OptConfigType = dict(type='TransFuseViT'),
+                 global_branch: OptConfigType = dict(type='TransFuseViT'),
                  up_channels: Sequence[int] = (128, 64),
                  composition: str = 'parallel',
                  drop_rate: float = 0.2,
@@ -65,22 +68,23 @@ class TransFuseBackbone(BaseModule):
         if composition not in ('parallel', 'sequential'):
             raise ValueError(f'TransFuseBackbone.composition={composition!r}:'
                              " expected 'parallel' or 'sequential'")
-        if cnn is None and transformer is None:
+        if cnn is None and global_branch is None:
             raise ValueError('TransFuseBackbone needs at least one of `cnn` '
-                             'and `transformer`')
-        if composition == 'parallel' and (cnn is None or transformer is None):
+                             'and `global_branch`')
+        if composition == 'parallel' and (cnn is None
+                                          or global_branch is None):
             raise ValueError("TransFuseBackbone.composition='parallel' needs "
-                             'both `cnn` and `transformer`; use '
+                             'both `cnn` and `global_branch`; use '
                              "'sequential' for a single branch")
         self.composition = composition
         self.size_divisor = size_divisor
         self.hybrid = composition == 'sequential' and cnn is not None \
-            and transformer is not None
-        self.resnet = MODELS.build(cnn) if cnn is not None else None
-        self.transformer = MODELS.build(transformer) \
-            if transformer is not None else None
-        if self.transformer is not None and not self.hybrid:
-            c0 = self.transformer.out_channels
+            and global_branch is not None
+        self.cnn = MODELS.build(cnn) if cnn is not None else None
+        self.global_branch = MODELS.build(global_branch) \
+            if global_branch is not None else None
+        if self.global_branch is not None and not self.hybrid:
+            c0 = self.global_branch.out_channels
             self.up1 = TransFuseUp(c0, up_channels[0])
             self.up2 = TransFuseUp(up_channels[0], up_channels[1])
         self.drop = nn.Dropout2d(drop_rate)
@@ -89,16 +93,29 @@ class TransFuseBackbone(BaseModule):
     def out_channels(self) -> Tuple[int, ...]:
         """Channels of the returned maps, in order."""
         if self.hybrid:
-            return (self.transformer.out_channels,
-                    *self.resnet.out_channels[1::-1])
+            return (self.global_branch.out_channels,
+                    *self.cnn.out_channels[1::-1])
         channels: Tuple[int, ...] = ()
-        if self.resnet is not None:
-            channels += tuple(self.resnet.out_channels[::-1])
-        if self.transformer is not None:
-            channels += (self.transformer.out_channels,
+        if self.cnn is not None:
+            channels += tuple(self.cnn.out_channels[::-1])
+        if self.global_branch is not None:
+            channels += (self.global_branch.out_channels,
                          self.up1.conv.conv1.conv.out_channels,
                          self.up2.conv.conv1.conv.out_channels)
         return channels
+
+    #: reference / earlier attribute names -> current ones
+    _renamed_prefixes = (('resnet.', 'cnn.'), ('transformer.',
+                                               'global_branch.'))
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Rename ``{prefix}resnet.*`` / ``{prefix}transformer.*`` keys."""
+        for old, new in self._renamed_prefixes:
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + key[len(prefix + old):]] = \
+                    state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _check_size(self, x: Tensor) -> None:
         h, w = x.shape[-2:]
@@ -112,17 +129,17 @@ class TransFuseBackbone(BaseModule):
 
     def _cnn(self, x: Tensor) -> List[Tensor]:
         """CNN maps at 1/4, 1/8, 1/16, each followed by Dropout2d."""
-        x = self.resnet.forward_stem(x)
+        x = self.cnn.forward_stem(x)
         feats = []
-        for layer in (self.resnet.layer1, self.resnet.layer2,
-                      self.resnet.layer3):
+        for layer in (self.cnn.layer1, self.cnn.layer2,
+                      self.cnn.layer3):
             x = self.drop(layer(x))
             feats.append(x)
         return feats
 
     def _global(self, x: Tensor) -> List[Tensor]:
         """Global-branch maps at 1/16, 1/8, 1/4."""
-        t0 = self.drop(self.transformer(x))
+        t0 = self.drop(self.global_branch(x))
         t1 = self.drop(self.up1(t0))
         t2 = self.drop(self.up2(t1))
         return [t0, t1, t2]
@@ -131,11 +148,11 @@ class TransFuseBackbone(BaseModule):
         self._check_size(x)
         if self.hybrid:
             g4, g8, g16 = self._cnn(x)
-            t16 = self.drop(self.transformer(g16))
+            t16 = self.drop(self.global_branch(g16))
             return (t16, g8, g4)
         outs: Tuple[Tensor, ...] = ()
-        if self.resnet is not None:
+        if self.cnn is not None:
             outs += tuple(self._cnn(x)[::-1])
-        if self.transformer is not None:
+        if self.global_branch is not None:
             outs += tuple(self._global(x))
         return outs

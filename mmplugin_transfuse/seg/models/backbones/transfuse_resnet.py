@@ -8,12 +8,11 @@ from torchvision.models import resnet
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
-from ..utils import (convert_resnet_checkpoint, load_local_state_dict,
-                     load_pretrained_branch)
+from ..utils import PretrainedBranchMixin, convert_resnet_checkpoint
 
 
 @MODELS.register_module()
-class TransFuseResNet(BaseModule):
+class TransFuseResNet(PretrainedBranchMixin, BaseModule):
     """torchvision ResNet stem + ``layer1..3`` (``layer4`` and ``fc`` dropped).
 
     The reference builds ``torchvision.models.resnet34/50`` and calls its
@@ -69,20 +68,9 @@ class TransFuseResNet(BaseModule):
         expansion = 1 if depth < 50 else 4
         self.out_channels = (64 * expansion, 128 * expansion, 256 * expansion)
 
-    def init_weights(self) -> None:
-        if isinstance(self.init_cfg, dict) and \
-                self.init_cfg.get('type') == 'Pretrained':
-            path = self.init_cfg.get('checkpoint')
-            state_dict = load_local_state_dict(
-                path, 'TransFuseResNet.init_cfg.checkpoint')
-            state_dict, dropped = convert_resnet_checkpoint(
-                state_dict, self.in_channels)
-            load_pretrained_branch(self, state_dict, dropped,
-                                   'TransFuseResNet', path)
-            self._is_init = True
-        else:
-            # torchvision already initialised the modules (kaiming/constant)
-            super().init_weights()
+    def convert_pretrained(self, state_dict: dict) -> tuple:
+        """torchvision / timm ResNet keys (``layer4``/``fc`` dropped)."""
+        return convert_resnet_checkpoint(state_dict, self.in_channels)
 
     def forward_stem(self, x: Tensor) -> Tensor:
         """``(B, C_in, H, W) -> (B, 64, H/4, W/4)``."""

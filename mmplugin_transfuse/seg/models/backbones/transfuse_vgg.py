@@ -6,12 +6,11 @@ from torchvision.models.vgg import cfgs, make_layers
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
-from ..utils import (convert_vgg_checkpoint, load_local_state_dict,
-                     load_pretrained_branch)
+from ..utils import PretrainedBranchMixin, convert_vgg_checkpoint
 
 
 @MODELS.register_module()
-class TransFuseVGG(BaseModule):
+class TransFuseVGG(PretrainedBranchMixin, BaseModule):
     """torchvision VGG-16 ``features`` up to the 1/16 max-pool (conv4_3).
 
     The paper's "R34 + VGG16, parallel, BiFusion" ablation (Table 5) swaps
@@ -48,19 +47,10 @@ class TransFuseVGG(BaseModule):
         self.features = features
         self.out_channels = 512
 
-    def init_weights(self) -> None:
-        if isinstance(self.init_cfg, dict) and \
-                self.init_cfg.get('type') == 'Pretrained':
-            path = self.init_cfg.get('checkpoint')
-            state_dict = load_local_state_dict(
-                path, 'TransFuseVGG.init_cfg.checkpoint')
-            state_dict, dropped = convert_vgg_checkpoint(
-                state_dict, self.num_layers, self.in_channels)
-            load_pretrained_branch(self, state_dict, dropped, 'TransFuseVGG',
-                                   path)
-            self._is_init = True
-        else:
-            super().init_weights()
+    def convert_pretrained(self, state_dict: dict) -> tuple:
+        """torchvision ``vgg16`` keys (``features[:24]`` kept)."""
+        return convert_vgg_checkpoint(state_dict, self.num_layers,
+                                      self.in_channels)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.features(x)

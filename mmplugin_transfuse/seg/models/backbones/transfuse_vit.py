@@ -15,12 +15,12 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
 from mmplugin_transfuse.utils import use_grad_checkpointing
-from ..utils import (convert_deit_checkpoint, load_local_state_dict,
-                     load_pretrained_branch, resize_pos_embed)
+from ..utils import (PretrainedBranchMixin, convert_deit_checkpoint,
+                     resize_pos_embed)
 
 
 @MODELS.register_module()
-class TransFuseViT(BaseModule):
+class TransFuseViT(PretrainedBranchMixin, BaseModule):
     """DeiT encoder on ``patch_size`` patches, no class token (paper Sec. 2.1).
 
     Made of timm's ``PatchEmbed`` and ``Block`` (LayerNorm eps 1e-6, qkv bias,
@@ -102,19 +102,12 @@ class TransFuseViT(BaseModule):
         ])
         self.norm = norm_layer(embed_dims)
 
-    def init_weights(self) -> None:
-        if isinstance(self.init_cfg, dict) and \
-                self.init_cfg.get('type') == 'Pretrained':
-            path = self.init_cfg.get('checkpoint')
-            state_dict = load_local_state_dict(
-                path, 'TransFuseViT.init_cfg.checkpoint')
-            state_dict, dropped = convert_deit_checkpoint(
-                state_dict, self.depth, self.pos_grid, self.in_channels)
-            load_pretrained_branch(self, state_dict, dropped, 'TransFuseViT',
-                                   path)
-            self._is_init = True
-            return
-        super().init_weights()
+    def convert_pretrained(self, state_dict: dict) -> tuple:
+        """timm / DeiT keys (tokens, heads, extra blocks dropped)."""
+        return convert_deit_checkpoint(state_dict, self.depth, self.pos_grid,
+                                       self.in_channels)
+
+    def init_from_scratch(self) -> None:
         # timm ViT initialisation (trunc-normal linears, zero biases)
         trunc_normal_(self.pos_embed, std=.02)
         for m in self.modules():

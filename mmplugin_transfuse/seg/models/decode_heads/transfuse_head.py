@@ -1,6 +1,7 @@
 """TransFuse decoder: attention-gated upsampling and three prediction heads."""
 from typing import Sequence, Tuple, Union
 
+import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from torch import Tensor
@@ -8,7 +9,7 @@ from torch import Tensor
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, SampleList
+from mmseg.utils import ConfigType, OptConfigType, SampleList
 from ..utils import TransFuseUp
 
 
@@ -32,9 +33,19 @@ class TransFuseHead(BaseDecodeHead):
 
     ``forward`` returns low-resolution logits; ``loss_by_feat`` and
     ``predict_by_feat`` resize them to the label / padded input size with
-    ``align_corners`` (True by default), which equals the reference's
+    ``align_corners``, which equals the reference's final
     ``F.interpolate(scale_factor=16 / 4, mode='bilinear',
-    align_corners=True)`` for inputs divisible by 16.
+    align_corners=...)`` for inputs divisible by 16 (same source-to-output
+    size ratio, so the same sampling grid).
+
+    Which ``align_corners`` to choose: the current reference code uses
+    ``True`` (the default here). Its 2021 version, which trained the
+    released ISIC 2017 TransFuse-S checkpoint, called ``F.interpolate``
+    without the argument, i.e. ``False``: evaluate that checkpoint (and
+    checkpoints trained with that code) with ``align_corners=False``, as
+    ``transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py`` does
+    (``tools/model_converters/transfuse_official.py --align-corners``
+    checks a converted checkpoint against the config).
 
     Training returns ``(fused, branch, coarse)`` (``(fused, coarse)``
     without ``t_4``) and ``loss_decode`` must list one loss per output, in
@@ -48,10 +59,15 @@ class TransFuseHead(BaseDecodeHead):
         in_channels (list[int]): Channels of the inputs (see above).
         channels (int): Width of the heads' hidden convs (64 for -S, 256 for
             -L, as the reference).
-        align_corners (bool): For resizing logits. Default True.
+        align_corners (bool): Of the final x4 / x16 bilinear resize of the
+            logits (see above). Default True, the current reference code;
+            False for the released ISIC checkpoint.
         dropout_ratio (float): Dropout before ``conv_seg``; 0 as the
             reference (its dropout sits in the backbone and the neck).
         norm_cfg (dict): Norm of the decoder and heads. Default: BN.
+        init_cfg (dict, optional): ``KaimingFanIn`` (default), the
+            reference's init of its decoder and ``final_*`` heads; mmseg's
+            default would be Normal(0, 0.01) on ``conv_seg``.
         **kwargs: :class:`BaseDecodeHead` arguments.
     """
 
@@ -61,6 +77,7 @@ class TransFuseHead(BaseDecodeHead):
                  align_corners: bool = True,
                  dropout_ratio: float = 0.,
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
+                 init_cfg: OptConfigType = dict(type='KaimingFanIn'),
                  **kwargs) -> None:
         if len(in_channels) not in (3, 4):
             raise ValueError(
@@ -74,6 +91,7 @@ class TransFuseHead(BaseDecodeHead):
             align_corners=align_corners,
             dropout_ratio=dropout_ratio,
             norm_cfg=norm_cfg,
+            init_cfg=init_cfg,
             **kwargs)
         num_outputs = len(in_channels) - 1
         names = ['fused', 'branch', 'coarse'
@@ -174,7 +192,13 @@ class TransFuseHead(BaseDecodeHead):
             size=size,
             mode='bilinear',
             align_corners=self.align_corners)
-        valid = seg_label != self.ignore_index
+        if any(getattr(loss_decode, 'soft_target', False)
+               for loss_decode in losses):
+            # soft 0..255 targets (SoftMask): accuracy against mask >= 0.5
+            seg_label = (seg_label >= 128).long()
+            valid = torch.ones_like(seg_label, dtype=torch.bool)
+        else:
+            valid = seg_label != self.ignore_index
         correct = (self._label_of(fused, seg_label) == seg_label) & valid
         loss['acc_seg'] = correct.sum().float() * 100. / valid.sum().clamp(
             min=1)

@@ -15,7 +15,8 @@ def structure_loss(pred: Tensor,
                    kernel_size: int = 31,
                    boundary_weight: float = 5.,
                    weighted_bce: bool = True,
-                   weight: Optional[Tensor] = None) -> Tensor:
+                   weight: Optional[Tensor] = None,
+                   soft_target: bool = False) -> Tensor:
     """Per-image, per-class structure loss.
 
     For each image and class c, with ``m`` the one-hot mask of c, ``p =
@@ -41,21 +42,37 @@ def structure_loss(pred: Tensor,
         ignore_index (int, optional): Label of ignored pixels.
         kernel_size (int): Average-pool window (31).
         boundary_weight (float): Factor of the boundary term (5).
-        weighted_bce (bool): True gives the formula above. The reference
-            (PraNet's and TransFuse's ``structure_loss``) passes
-            ``reduce='none'`` to ``F.binary_cross_entropy_with_logits``, a
-            truthy legacy argument that makes it return the plain mean BCE,
-            so its "weighted" BCE is unweighted; ``False`` reproduces that.
+        weighted_bce (bool): True (default) gives the formula above, which
+            is the paper's and the TransFuse reference's: its
+            ``train_isic.py`` calls ``F.binary_cross_entropy_with_logits(...,
+            reduction='none')`` and then weights the per-pixel BCE.
+            ``False`` averages the BCE over the valid pixels without the
+            boundary weight; this reproduces PraNet's code (which passes the
+            legacy ``reduce='none'``, a truthy flag that returns the plain
+            mean), not TransFuse's.
         weight (Tensor, optional): Extra pixel weights ``(N, H, W)``.
+        soft_target (bool): ``target`` holds soft foreground values 0..255
+            (see :class:`SoftMask`) and ``m = target / 255``, as the
+            reference's ``gt / 255.0``: binary only (C = 1), and no pixel is
+            ignored (``ignore_index`` is not applied, 255 is full
+            foreground; padding must be 0, i.e. background, as the
+            reference's ``border_mode=0``).
     """
     n, c, h, w = pred.shape
+    if soft_target and c != 1:
+        raise ValueError(f'structure_loss: soft_target=True needs one output '
+                         f'channel (binary), got pred with {c} channels')
+    if soft_target:
+        ignore_index = None
     if target.shape != (n, h, w):
         raise ValueError(f'structure_loss: target shape {tuple(target.shape)}'
                          f' does not match pred {tuple(pred.shape)}; '
                          'expected (N, H, W) class ids')
     valid = torch.ones_like(target, dtype=pred.dtype) if ignore_index is None\
         else (target != ignore_index).to(pred.dtype)
-    if c == 1:
+    if soft_target:
+        mask = (target.to(pred.dtype) / 255.)[:, None]
+    elif c == 1:
         mask = (target == 1).to(pred.dtype)[:, None]
     else:
         labels = target.clone()
@@ -66,18 +83,18 @@ def structure_loss(pred: Tensor,
     if weight is not None:
         valid = valid * weight[:, None].to(pred.dtype)
     pad = kernel_size // 2
-    weit = valid * (1 + boundary_weight * torch.abs(
+    pixel_weight = valid * (1 + boundary_weight * torch.abs(
         F.avg_pool2d(mask, kernel_size, stride=1, padding=pad) - mask))
     bce = F.binary_cross_entropy_with_logits(pred, mask, reduction='none')
     if weighted_bce:
-        wbce = (weit * bce).sum(dim=(2, 3)) / weit.sum(dim=(2,
+        wbce = (pixel_weight * bce).sum(dim=(2, 3)) / pixel_weight.sum(dim=(2,
                                                             3)).clamp(min=1e-6)
     else:
         wbce = (valid *
                 bce).sum(dim=(2, 3)) / valid.sum(dim=(2, 3)).clamp(min=1e-6)
     prob = torch.sigmoid(pred)
-    inter = (prob * mask * weit).sum(dim=(2, 3))
-    union = ((prob + mask) * weit).sum(dim=(2, 3))
+    inter = (prob * mask * pixel_weight).sum(dim=(2, 3))
+    union = ((prob + mask) * pixel_weight).sum(dim=(2, 3))
     wiou = 1 - (inter + 1) / (union - inter + 1)
     return wbce + wiou
 
@@ -96,7 +113,11 @@ class StructureLoss(nn.Module):
         loss_name (str): Log key; must start with ``loss_``.
         kernel_size (int): Boundary pooling window.
         boundary_weight (float): Boundary factor.
-        weighted_bce (bool): See :func:`structure_loss`.
+        weighted_bce (bool): See :func:`structure_loss` (True is the
+            TransFuse reference).
+        soft_target (bool): Targets are soft 0..255 masks (the reference's
+            ``mask / 255`` training targets, made by :class:`SoftMask`);
+            see :func:`structure_loss`. False (default): class ids.
     """
 
     def __init__(self,
@@ -104,7 +125,8 @@ class StructureLoss(nn.Module):
                  loss_name: str = 'loss_structure',
                  kernel_size: int = 31,
                  boundary_weight: float = 5.,
-                 weighted_bce: bool = True) -> None:
+                 weighted_bce: bool = True,
+                 soft_target: bool = False) -> None:
         super().__init__()
         if not loss_name.startswith('loss_'):
             raise ValueError(f'StructureLoss.loss_name={loss_name!r}: must '
@@ -114,6 +136,7 @@ class StructureLoss(nn.Module):
         self.kernel_size = kernel_size
         self.boundary_weight = boundary_weight
         self.weighted_bce = weighted_bce
+        self.soft_target = soft_target
 
     def forward(self,
                 pred: Tensor,
@@ -129,7 +152,8 @@ class StructureLoss(nn.Module):
             kernel_size=self.kernel_size,
             boundary_weight=self.boundary_weight,
             weighted_bce=self.weighted_bce,
-            weight=weight)
+            weight=weight,
+            soft_target=self.soft_target)
         return self.loss_weight * loss.mean()
 
     @property

@@ -122,6 +122,8 @@ class BiFusionNeck(BaseModule):
             backbone's 0.2, as the reference).
         with_spatial_attn / with_channel_attn / with_product (bool):
             BiFusion components, for the Table 6 ablations.
+        init_cfg (dict, optional): The reference's init of its ``up_c*``
+            blocks (``KaimingFanIn``); None keeps mmcv's ConvModule init.
     """
 
     def __init__(self,
@@ -134,7 +136,8 @@ class BiFusionNeck(BaseModule):
                  with_channel_attn: bool = True,
                  with_product: bool = True,
                  norm_cfg: ConfigType = dict(type='BN'),
-                 init_cfg: OptConfigType = None) -> None:
+                 init_cfg: OptConfigType = dict(type='KaimingFanIn')
+                 ) -> None:
         super().__init__(init_cfg)
         lengths = {
             len(cnn_channels),

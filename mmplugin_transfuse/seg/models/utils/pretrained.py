@@ -16,7 +16,8 @@ local files.
 """
 import math
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+import pickle
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,16 +33,22 @@ StateDict = Dict[str, Tensor]
 def load_local_state_dict(path: str, field: str = 'checkpoint') -> StateDict:
     """Load a state dict from a local file, unwrapping common containers.
 
-    Accepts a raw state dict or one nested under ``state_dict`` (mmengine),
-    ``model`` (DeiT / timm training scripts) or ``module``; strips a leading
-    ``module.`` (DataParallel).
+    Accepts a bare state dict (e.g. the released TransFuse ISIC checkpoint)
+    or one nested under ``state_dict`` (mmengine), ``model`` (DeiT / timm
+    training scripts) or ``module``; strips a leading ``module.``
+    (DataParallel / DDP). The file is read with ``weights_only=True``: a
+    pickle holding anything other than tensors and plain containers is
+    refused, never executed.
 
     Args:
         path (str): Local file path.
-        field (str): Config field the path came from, for error messages.
+        field (str): Config field / option the path came from, for error
+            messages.
 
     Raises:
         FileNotFoundError: ``path`` is a URL or not an existing file.
+        ValueError: the file is not a weights-only checkpoint, or the state
+            dict holds something other than tensors.
     """
     if not isinstance(path, str) or '://' in path:
         raise FileNotFoundError(
@@ -52,14 +59,31 @@ def load_local_state_dict(path: str, field: str = 'checkpoint') -> StateDict:
         raise FileNotFoundError(
             f'{field}={path!r}: no such file. Give the path of a local '
             'checkpoint (.pth).')
-    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        first_line = str(err).strip().splitlines()[0] if str(err) else ''
+        raise ValueError(
+            f'{field}={path!r}: not a weights-only checkpoint (it holds '
+            'objects other than tensors and plain containers, which are not '
+            f'unpickled for safety): {first_line}') from None
     for container in ('state_dict', 'model', 'module'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(container), dict):
             ckpt = ckpt[container]
             break
     if not isinstance(ckpt, dict):
-        raise TypeError(f'{field}={path!r}: expected a state dict, got '
-                        f'{type(ckpt).__name__}')
+        raise ValueError(f'{field}={path!r}: expected a state dict (a dict '
+                         'of tensors, possibly under `state_dict` or '
+                         f'`model`), got {type(ckpt).__name__}')
+    not_tensors = [
+        f'{k} ({type(v).__name__})' for k, v in ckpt.items()
+        if not isinstance(v, torch.Tensor)
+    ]
+    if not_tensors:
+        raise ValueError(
+            f'{field}={path!r}: expected a state dict of tensors (bare, or '
+            f'under `state_dict` / `model`); {len(not_tensors)} entries are '
+            f'not tensors: {not_tensors[:8]}')
     return {
         (k[len('module.'):] if k.startswith('module.') else k): v
         for k, v in ckpt.items()
@@ -127,13 +151,11 @@ def _split_prefix_tokens(pos_embed: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         f'(not a square plus 0-2 prefix tokens; closest side {side})')
 
 
-def convert_deit_checkpoint(
-        state_dict: StateDict,
-        depth: int,
-        pos_grid: Sequence[int],
-        in_channels: int = 3,
-        src_grid: Optional[Sequence[int]] = None
-) -> Tuple[StateDict, List[str]]:
+def convert_deit_checkpoint(state_dict: StateDict,
+                            depth: int,
+                            pos_grid: Sequence[int],
+                            in_channels: int = 3
+                            ) -> Tuple[StateDict, List[str]]:
     """timm / DeiT ViT state dict -> :class:`TransFuseViT` layout.
 
     Drops the class/distillation tokens, the heads and blocks ``>= depth``;
@@ -145,8 +167,6 @@ def convert_deit_checkpoint(
         depth (int): Number of blocks kept.
         pos_grid (tuple): ``(h, w)`` grid the branch stores.
         in_channels (int): Input channels of the patch embedding.
-        src_grid (tuple, optional): Grid of a ``pos_embed`` without prefix
-            tokens that is not square.
 
     Returns:
         tuple: (converted state dict, dropped keys).
@@ -163,11 +183,7 @@ def convert_deit_checkpoint(
                 dropped.append(key)
                 continue
         if key == 'pos_embed':
-            if src_grid is None:
-                value, grid = _split_prefix_tokens(value)
-            else:
-                value = value[:, value.shape[1] - src_grid[0] * src_grid[1]:]
-                grid = tuple(src_grid)
+            value, grid = _split_prefix_tokens(value)
             value = resize_pos_embed(value, grid, pos_grid)
         if key == 'patch_embed.proj.weight':
             value = adapt_first_conv(value, in_channels)
@@ -219,11 +235,13 @@ def convert_vgg_checkpoint(
 
 def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
                            dropped: Sequence[str], name: str,
-                           path: str) -> Tuple[List[str], List[str]]:
-    """Load a converted state dict non-strictly and log what did not match.
+                           path: str) -> None:
+    """Load a converted state dict into a branch, refusing any mismatch.
 
-    Returns:
-        tuple: (missing keys, unexpected keys) of ``load_state_dict``.
+    A wrong shape or a missing parameter raises (a branch checkpoint must
+    cover the whole branch; anything missing means a file of another
+    architecture, never a partial load); keys the converter dropped and
+    unexpected keys are logged.
     """
     own = module.state_dict()
     mismatched = [
@@ -247,8 +265,40 @@ def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
             f'{first_n_and_more(result.unexpected_keys, 8)}')
     print_log(
         f'{name}: loaded {path}; dropped (not used by the branch): '
-        f'{len(dropped)} keys {first_n_and_more(dropped, 8)}; missing: '
-        f'{result.missing_keys}; '
+        f'{len(dropped)} keys {first_n_and_more(dropped, 8)}; '
         f'unexpected: {result.unexpected_keys}',
         logger='current')
-    return list(result.missing_keys), list(result.unexpected_keys)
+
+
+class PretrainedBranchMixin:
+    """``init_weights`` of the three TransFuse branches (ResNet, ViT, VGG).
+
+    With ``init_cfg=dict(type='Pretrained', checkpoint=LOCAL_FILE)`` the
+    file is read by :func:`load_local_state_dict`, converted by the branch's
+    :meth:`convert_pretrained` (public ImageNet layouts -> the branch's) and
+    loaded by :func:`load_pretrained_branch`; otherwise the branch keeps
+    mmengine's init followed by :meth:`init_from_scratch`. Mix it in before
+    ``BaseModule``.
+    """
+
+    def convert_pretrained(
+            self, state_dict: StateDict) -> Tuple[StateDict, List[str]]:
+        """(converted state dict, dropped keys) of a public checkpoint."""
+        raise NotImplementedError
+
+    def init_from_scratch(self) -> None:
+        """Random init on top of mmengine's (nothing by default)."""
+
+    def init_weights(self) -> None:
+        name = type(self).__name__
+        if isinstance(self.init_cfg, dict) and \
+                self.init_cfg.get('type') == 'Pretrained':
+            path = self.init_cfg.get('checkpoint')
+            state_dict = load_local_state_dict(
+                path, f'{name}.init_cfg.checkpoint')
+            state_dict, dropped = self.convert_pretrained(state_dict)
+            load_pretrained_branch(self, state_dict, dropped, name, path)
+            self._is_init = True
+            return
+        super().init_weights()
+        self.init_from_scratch()

@@ -115,6 +115,9 @@ class TransFuseUp(BaseModule):
         out_channels (int): Output channels (also the gate's width).
         skip_channels (int): Channels of the skip map, 0 for none.
         with_attn (bool): Gate the skip with an attention gate.
+        init_cfg (dict, optional): The reference's init (``KaimingFanIn``,
+            see :class:`KaimingFanInInit`); None keeps mmcv's ConvModule
+            init (Kaiming fan-out, zero bias).
 
     Shape:
         ``x (B, C_in, H, W)``, ``skip (B, C_skip, 2H, 2W)`` ->
@@ -127,7 +130,8 @@ class TransFuseUp(BaseModule):
                  skip_channels: int = 0,
                  with_attn: bool = False,
                  norm_cfg: ConfigType = dict(type='BN'),
-                 init_cfg: OptConfigType = None) -> None:
+                 init_cfg: OptConfigType = dict(type='KaimingFanIn')
+                 ) -> None:
         super().__init__(init_cfg)
         self.conv = ResidualDoubleConv(
             in_channels + skip_channels, out_channels, norm_cfg=norm_cfg)
