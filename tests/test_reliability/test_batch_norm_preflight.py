@@ -26,7 +26,7 @@ def transfuse_runner(root, work, size: int, batch: int, hooks=()):
     cfg = Config.fromfile(TRANSFUSE)
     cfg.work_dir = str(work)
     cfg.model.backbone.cnn.depth = 18
-    cfg.model.backbone.transformer.depth = 1
+    cfg.model.backbone.global_branch.depth = 1
     loader = cfg.train_dataloader
     loader.update(batch_size=batch, num_workers=0, persistent_workers=False)
     loader.dataset.data_root = root

@@ -81,7 +81,7 @@ def seg_run(tmp_path_factory):
     work = str(tmp_path_factory.mktemp('ddp_work'))
     config = tiny_config(
         TRANSFUSE, osp.join(work, 'transfuse_tiny.py'), root, 32,
-        **{'model.backbone.transformer.depth': 1,
+        **{'model.backbone.global_branch.depth': 1,
            'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
            'default_hooks.checkpoint.interval': 3})
     log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
