@@ -4,6 +4,11 @@
 custom_imports = dict(imports=['mmplugin_transfuse'], allow_failed_imports=False)
 # Checks data roots / load_from before building, gloo DDP on CPU.
 runner_type = 'CheckedRunner'
-# Stops on a NaN/inf loss naming the iteration (a config that sets its own
-# custom_hooks must repeat this entry: lists replace, they do not merge).
-custom_hooks = [dict(type='NonFiniteLossHook')]
+# Stops on a NaN/inf loss or NaN/inf gradients naming the iteration, and
+# refuses before training a batch/image size whose BatchNorm layers would see
+# one value per channel (a config that sets its own custom_hooks must repeat
+# these entries: lists replace, they do not merge).
+custom_hooks = [
+    dict(type='NonFiniteLossHook'),
+    dict(type='BatchNormPreflightHook')
+]
