@@ -32,6 +32,7 @@ def test_configs_found():
             'smca-detr-ms-share-ffn_r50_8xb2-50e_coco.py',
             'smca-detr-ms-share-sa_r50_8xb2-50e_coco.py',
             'smca-detr-ms-no-share_r50_8xb2-50e_coco.py',
+            'smca-detr-ms-dwconv_r50_8xb2-50e_coco.py',
     ]:
         assert required in names
 
@@ -80,6 +81,14 @@ MS_SHARE = {'-share-ffn_': 'ffn', '-share-sa_': 'sa', '-no-share_': 'none'}
 def check_multi_scale(model, name):
     """Multi-scale SMCA configs: the variant named is the variant built."""
     assert type(model).__name__ == 'SMCADETRMultiScale'
+    if '-dwconv_' in name:
+        assert type(model.encoder).__name__ == 'SMCADWConvEncoder'
+        assert model.encoder.num_layers == 6
+        assert model.feat_strides == [8, 16, 32, 64]
+        assert model.decoder.layers[0].level_prior_factors == [.5, .5, 1, 2]
+        assert model.encoder.layers[0].ffn.layers[0][0].out_features == 1024
+        assert len(model.encoder.layers[0].down_convs) == 1  # shared
+        return
     assert model.feat_strides == [16, 32, 64]
     if 'synthetic' in name:
         assert model.encoder.layout == ['intra', 'multi']

@@ -10,7 +10,8 @@ from mmdet.structures import DetDataSample
 from mmengine import Config
 from mmengine.structures import InstanceData
 
-from mmplugin_transfuse.det.models.layers import (SMCAIntraScaleLayer,
+from mmplugin_transfuse.det.models.layers import (SMCADWConvEncoder,
+                                                  SMCAIntraScaleLayer,
                                                   SMCAMultiScaleDecoder,
                                                   SMCAMultiScaleEncoder,
                                                   SMCAMultiScaleLayer)
@@ -285,3 +286,45 @@ def test_synthetic_config_trains_and_predicts(tmp_path,
     metrics = runner.test()
     assert 'coco/bbox_mAP' in metrics
     assert osp.isfile(osp.join(str(tmp_path), 'epoch_1.pth'))
+
+
+def test_dwconv_encoder_fuses_neighbouring_levels_only():
+    cfg = copy.deepcopy(
+        Config.fromfile(
+            osp.join(SMCA_CFG_DIR,
+                     'smca-detr-ms-dwconv_r50_8xb2-50e_coco.py')).model.encoder)
+    cfg.pop('type')
+    cfg.num_layers = 1
+    cfg.layer_cfg.update(embed_dims=16, dropout=0.)
+    cfg.layer_cfg.ffn_cfg.update(
+        embed_dims=16, feedforward_channels=32, ffn_drop=0.)
+    torch.manual_seed(0)
+    enc = SMCADWConvEncoder(**cfg).eval()
+    shapes = [(16, 16), (8, 8), (4, 4), (2, 2)]
+    starts = [0, 256, 320, 336]
+    x, pos = torch.randn(1, 340, 16), torch.randn(1, 340, 16)
+    with torch.no_grad():
+        out = enc(x, pos, None, starts, shapes)
+        x2 = x.clone()
+        x2[:, 336:] += 3  # change E64 only
+        out2 = enc(x2, pos, None, starts, shapes)
+    assert out.shape == (1, 340, 16)
+    # one layer reaches E32 (its neighbour) but not E8 / E16
+    torch.testing.assert_close(out2[:, :320], out[:, :320])
+    assert not torch.allclose(out2[:, 320:336], out[:, 320:336])
+    with pytest.raises(ValueError, match='spatial_shapes'):
+        enc(x, pos, None, starts)
+
+
+def test_level_prior_factors_scale_log_g():
+    model = build_synthetic(level_prior_factors=[0.5, 1, 2]).eval()
+    plain = build_synthetic().eval()
+    inputs, samples = batch([(128, 128)], (128, 128))
+    # layer 0: its input does not depend on the priors, so only the factor
+    # differs (later layers see different co-attention outputs)
+    a = model.spatial_priors(inputs, samples)['log_priors'][0]
+    b = plain.spatial_priors(inputs, samples)['log_priors'][0]
+    for lvl, factor in enumerate([0.5, 1, 2]):
+        torch.testing.assert_close(a[lvl], b[lvl] * factor)
+    with pytest.raises(ValueError, match='level_prior_factors'):
+        build_synthetic(level_prior_factors=[1, 1])

@@ -11,7 +11,8 @@ from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList
 from torch import Tensor, nn
 
-from ..layers import SMCAMultiScaleDecoder, SMCAMultiScaleEncoder
+from ..layers import (SMCADWConvEncoder, SMCAMultiScaleDecoder,
+                      SMCAMultiScaleEncoder)
 from .smca_detr import SMCADETR
 
 
@@ -43,9 +44,14 @@ class SMCADETRMultiScale(SMCADETR):
             extra level doubles the last stride): 16, 32, 64 for C4, C5 and
             one extra level. Other backbones/necks must set it.
         *args, **kwargs: :class:`SMCADETR` / :class:`DETR` arguments.
-            ``encoder`` configures :class:`SMCAMultiScaleEncoder`,
-            ``decoder`` :class:`SMCAMultiScaleDecoder`.
+            ``encoder`` configures :class:`SMCAMultiScaleEncoder` (the
+            paper's, ``encoder.type='attention'``, default) or
+            :class:`SMCADWConvEncoder` (``encoder.type='dwconv'``, the
+            authors' later design); ``decoder`` configures
+            :class:`SMCAMultiScaleDecoder`.
     """
+
+    ENCODERS = dict(attention=SMCAMultiScaleEncoder, dwconv=SMCADWConvEncoder)
 
     def __init__(self,
                  *args,
@@ -58,7 +64,13 @@ class SMCADETRMultiScale(SMCADETR):
         """Positional encoding, level embedding, encoder, decoder, queries."""
         self.positional_encoding = SinePositionalEncoding(
             **self.positional_encoding)
-        self.encoder = SMCAMultiScaleEncoder(**self.encoder)
+        encoder_cfg = dict(self.encoder)
+        encoder_type = encoder_cfg.pop('type', 'attention')
+        if encoder_type not in self.ENCODERS:
+            raise ValueError(
+                'SMCADETRMultiScale: `encoder.type` must be one of '
+                f'{sorted(self.ENCODERS)}, got {encoder_type!r}')
+        self.encoder = self.ENCODERS[encoder_type](**encoder_cfg)
         self.decoder = SMCAMultiScaleDecoder(**self.decoder)
         self.embed_dims = self.encoder.embed_dims
         self.num_levels = self.encoder.num_levels
@@ -134,7 +146,8 @@ class SMCADETRMultiScale(SMCADETR):
         Returns:
             tuple[dict, dict]: Encoder inputs ``feat``, ``feat_mask`` (bool,
             True = padding), ``feat_pos`` (each ``(bs, N, ...)``, ``N =
-            sum_l h_l w_l``) and ``level_start_index``; decoder inputs
+            sum_l h_l w_l``), ``level_start_index`` and ``spatial_shapes``;
+            decoder inputs
             ``memory_mask``, ``memory_pos``, ``valid_wh`` (``(bs, L, 2)``,
             unpadded ``(w, h)`` in each level's cells), ``spatial_shapes``
             and ``level_start_index``.
@@ -182,7 +195,8 @@ class SMCADETRMultiScale(SMCADETR):
             feat=feat,
             feat_mask=feat_mask,
             feat_pos=feat_pos,
-            level_start_index=level_start_index)
+            level_start_index=level_start_index,
+            spatial_shapes=shapes)
         decoder_inputs_dict = dict(
             memory_mask=feat_mask,
             memory_pos=feat_pos,
@@ -192,14 +206,15 @@ class SMCADETRMultiScale(SMCADETR):
         return encoder_inputs_dict, decoder_inputs_dict
 
     def forward_encoder(self, feat: Tensor, feat_mask: Tensor,
-                        feat_pos: Tensor,
-                        level_start_index: List[int]) -> Dict:
+                        feat_pos: Tensor, level_start_index: List[int],
+                        spatial_shapes: List[Tuple[int, int]]) -> Dict:
         """Multi-scale encoder; returns ``dict(memory=(bs, N, dim))``."""
         memory = self.encoder(
             query=feat,
             query_pos=feat_pos,
             key_padding_mask=feat_mask,
-            level_start_index=level_start_index)
+            level_start_index=level_start_index,
+            spatial_shapes=spatial_shapes)
         return dict(memory=memory)
 
     def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,

@@ -3,6 +3,8 @@ from .sdpa_attention import SDPAMultiheadAttention
 from .smca_decoder import (SCALE_MODES, SMCATransformerDecoder,
                            SMCATransformerDecoderLayer)
 from .smca_encoder import SMCATransformerEncoder
+from .smca_ms_dwconv_encoder import (SMCADWConvEncoder,
+                                     SMCADWConvEncoderLayer)
 from .smca_ms_decoder import (SMCALevelPrior, SMCAMultiScaleDecoder,
                               SMCAMultiScaleDecoderLayer)
 from .smca_ms_encoder import (SMCAIntraScaleLayer, SMCAMultiScaleEncoder,
@@ -13,5 +15,6 @@ __all__ = [
     'SMCATransformerDecoderLayer', 'SMCATransformerEncoder',
     'SDPAMultiheadAttention', 'SMCALevelPrior', 'SMCAMultiScaleDecoder',
     'SMCAMultiScaleDecoderLayer', 'SMCAIntraScaleLayer',
-    'SMCAMultiScaleEncoder', 'SMCAMultiScaleLayer'
+    'SMCAMultiScaleEncoder', 'SMCAMultiScaleLayer', 'SMCADWConvEncoder',
+    'SMCADWConvEncoderLayer'
 ]

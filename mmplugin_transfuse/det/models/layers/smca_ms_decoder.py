@@ -94,6 +94,11 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
         scale_selection (bool): Scale-selection attention (default) or one
             softmax over all levels' keys (Table 3 "w/o SSA"; see module
             docstring).
+        level_prior_factors (Sequence[float], optional): Per level, a
+            factor multiplying ``log G_l`` (the authors' archive: 0.5, 0.5,
+            1, 2 for strides 8/16/32/64, sharper priors on coarser maps).
+            Implemented as the level's ``beta / factor``. None (default):
+            1 for every level, as in the paper.
         scale_mode, head_shared_prior, beta, predict_center: as
             :class:`SMCATransformerDecoderLayer`.
         **kwargs: :class:`DetrTransformerDecoderLayer` arguments
@@ -105,10 +110,20 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
                  *args,
                  num_levels: int = 3,
                  scale_selection: bool = True,
+                 level_prior_factors: Optional[Sequence[float]] = None,
                  **kwargs) -> None:
         if not (isinstance(num_levels, int) and num_levels >= 1):
             raise ValueError('SMCAMultiScaleDecoderLayer: `num_levels` must '
                              f'be a positive int, got {num_levels!r}')
+        if level_prior_factors is None:
+            level_prior_factors = [1.0] * num_levels
+        if len(level_prior_factors) != num_levels or not all(
+                f > 0 for f in level_prior_factors):
+            raise ValueError(
+                'SMCAMultiScaleDecoderLayer: `level_prior_factors` must be '
+                f'{num_levels} positive numbers (one per level), got '
+                f'{level_prior_factors!r}')
+        self.level_prior_factors = [float(f) for f in level_prior_factors]
         self.num_levels = num_levels
         self.use_scale_selection = bool(scale_selection)
         super().__init__(*args, **kwargs)
@@ -129,8 +144,8 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
             self.center_mlp = MLP(self.embed_dims, self.embed_dims, 2, 3)
         self.level_priors = ModuleList([
             SMCALevelPrior(self.embed_dims, self.num_heads, self.scale_mode,
-                           self.head_shared_prior, self.beta)
-            for _ in range(self.num_levels)
+                           self.head_shared_prior, self.beta / factor)
+            for factor in self.level_prior_factors
         ])
         self.scale_selection = Linear(
             self.embed_dims,

@@ -199,9 +199,12 @@ class SMCAMultiScaleEncoder(BaseModule):
         self.layers = ModuleList(layers)
         self.embed_dims = self.layers[0].embed_dims
 
-    def forward(self, query: Tensor, query_pos: Tensor,
+    def forward(self,
+                query: Tensor,
+                query_pos: Tensor,
                 key_padding_mask: Optional[Tensor],
-                level_start_index: Sequence[int]) -> Tensor:
+                level_start_index: Sequence[int],
+                spatial_shapes: Optional[Sequence] = None) -> Tensor:
         """Encode the tokens of all levels.
 
         Args:
@@ -209,6 +212,8 @@ class SMCAMultiScaleEncoder(BaseModule):
             query_pos (Tensor): ``(bs, N, dim)``, sine + level embedding.
             key_padding_mask (Tensor, optional): ``(bs, N)``, True = padding.
             level_start_index (Sequence[int]): Start of each level in ``N``.
+            spatial_shapes (Sequence, optional): Unused (attention works on
+                tokens); accepted for the interface of the dwconv encoder.
 
         Returns:
             Tensor: Encoder memory, ``(bs, N, dim)``.
