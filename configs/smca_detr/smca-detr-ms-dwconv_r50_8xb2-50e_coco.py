@@ -2,7 +2,7 @@
 # archive `Multi_scale_SMCA.zip`, its run `transformer_44_dot_4.py`: 44.4 AP
 # at 50 epochs, 40.76M params; R101 45.7), re-written in this package:
 # * four levels E8, E16, E32, E64: ResNet C3, C4, C5 -> 1x1 convs to 256, E64
-#   from a 3x3 stride-2 conv on the raw C5 (as the archive's input_proj_2048_3);
+#   from a 3x3 stride-2 conv on the raw C5 (the archive's input_proj_2048_3);
 # * encoder (`type='dwconv'`): 6 layers of per-level depthwise 7x7 convs after
 #   a shared 1x1 conv, bidirectional fusion with the neighbouring levels
 #   through shared cross-level depthwise convs, shared LayerNorm and FFN 1024;

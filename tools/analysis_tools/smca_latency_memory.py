@@ -143,7 +143,8 @@ def main() -> None:
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--_memory-child', dest='child', help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--_memory-child', dest='child', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if len(args.shapes) % 2:
         parser.error('--shapes takes H W pairs')

@@ -10,8 +10,8 @@ multiply-add = one FLOP, the convention of DETR's and SMCA's "86 GFLOPs").
 
 Two FLOP columns are printed:
 
-* ``GFLOPs`` - what :func:`mmengine.analysis.get_model_complexity_info` counts, i.e.
-  mmengine's default operator set;
+* ``GFLOPs`` - what :func:`mmengine.analysis.get_model_complexity_info`
+  counts, i.e. mmengine's default operator set;
 * ``GFLOPs +attn`` - the same plus the attention products mmengine has no
   handle for: ``aten::baddbmm`` (torch's ``nn.MultiheadAttention`` computes
   ``Q K^T`` with it whenever an additive ``attn_mask`` is given: SMCA's

@@ -289,10 +289,8 @@ def test_synthetic_config_trains_and_predicts(tmp_path,
 
 
 def test_dwconv_encoder_fuses_neighbouring_levels_only():
-    cfg = copy.deepcopy(
-        Config.fromfile(
-            osp.join(SMCA_CFG_DIR,
-                     'smca-detr-ms-dwconv_r50_8xb2-50e_coco.py')).model.encoder)
+    path = osp.join(SMCA_CFG_DIR, 'smca-detr-ms-dwconv_r50_8xb2-50e_coco.py')
+    cfg = copy.deepcopy(Config.fromfile(path).model.encoder)
     cfg.pop('type')
     cfg.num_layers = 1
     cfg.layer_cfg.update(embed_dims=16, dropout=0.)

@@ -60,7 +60,8 @@ def additive_mask(attn_mask: Optional[Tensor],
                 raise ValueError(
                     'SDPAMultiheadAttention: a 3-d `attn_mask` must be '
                     f'(bs * num_heads, Lq, Lk) = ({bs * num_heads}, '
-                    f'{num_queries}, {num_keys}), got {tuple(attn_mask.shape)}')
+                    f'{num_queries}, {num_keys}), got '
+                    f'{tuple(attn_mask.shape)}')
             mask = attn_mask.view(bs, num_heads, num_queries, num_keys)
         elif attn_mask.dim() == 4:
             mask = attn_mask

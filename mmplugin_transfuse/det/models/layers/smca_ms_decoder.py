@@ -307,7 +307,9 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                 f'SMCAMultiScaleDecoder: built for {self.num_levels} levels, '
                 f'got spatial_shapes={list(spatial_shapes)} and valid_wh of '
                 f'shape {tuple(valid_wh.shape)}')
-        grids = [key_grid(h, w, device=query.device) for h, w in spatial_shapes]
+        grids = [
+            key_grid(h, w, device=query.device) for h, w in spatial_shapes
+        ]
         center_logits = None
         centers = []
         intermediate, priors = [], []
