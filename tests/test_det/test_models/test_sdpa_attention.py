@@ -85,3 +85,14 @@ def test_bf16_runs_and_bad_mask_is_rejected():
     with pytest.raises(ValueError, match='bs \\* num_heads'):
         additive_mask(torch.zeros(3, 3, 3), None, 2, HEADS, 3, 3,
                       torch.float32)
+
+
+def test_float_mask_cast_to_fp16_stays_finite():
+    # a far key's float32 log G below fp16's range must not become -inf
+    # (a row of only -inf has nothing to attend to); padding stays -inf
+    log_g = torch.full((1 * HEADS, 2, 3), -1e5)
+    pad = torch.tensor([[False, False, True]])
+    mask = additive_mask(log_g, pad, 1, HEADS, 2, 3, torch.float16)
+    assert mask.dtype == torch.float16
+    assert torch.isfinite(mask[..., :2]).all()
+    assert torch.isneginf(mask[..., 2]).all()

@@ -32,6 +32,17 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 
+def _to_dtype(mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """Cast a float mask, keeping finite values finite: e.g. a float32
+    ``log G`` of -7e4 would become ``-inf`` in fp16 (autocast), and a query
+    whose keys all did would have nothing to attend to; ``-inf`` stays."""
+    if mask.dtype == dtype:
+        return mask
+    floor = torch.finfo(dtype).min / 2
+    mask = torch.where(torch.isneginf(mask), mask, mask.clamp(min=floor))
+    return mask.to(dtype)
+
+
 def additive_mask(attn_mask: Optional[Tensor],
                   key_padding_mask: Optional[Tensor], bs: int,
                   num_heads: int, num_queries: int, num_keys: int,
@@ -72,7 +83,7 @@ def additive_mask(attn_mask: Optional[Tensor],
             mask = torch.zeros_like(mask, dtype=dtype).masked_fill(
                 mask, float('-inf'))
         else:
-            mask = mask.to(dtype)
+            mask = _to_dtype(mask, dtype)
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (bs, num_keys):
             raise ValueError(
@@ -83,7 +94,7 @@ def additive_mask(attn_mask: Optional[Tensor],
             pad = torch.zeros_like(pad, dtype=dtype).masked_fill(
                 pad, float('-inf'))
         else:
-            pad = pad.to(dtype)
+            pad = _to_dtype(pad, dtype)
         mask = pad if mask is None else mask + pad
     return mask
 
