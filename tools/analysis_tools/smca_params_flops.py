@@ -152,13 +152,15 @@ def main() -> None:
     print(f'\ninput 1x3x{height}x{width} (random), fvcore counting '
           '(1 multiply-add = 1 FLOP)\n')
     width = max(len(r['config']) for r in rows)
-    header = (f'| {"model":<10} | {"config":<{width}} | {"params (M)":>10} '
+    mwidth = max(len(r['model']) for r in rows)
+    header = (f'| {"model":<{mwidth}} | {"config":<{width}} '
+              f'| {"params (M)":>10} '
               f'| {"GFLOPs":>8} | {"GFLOPs +attn":>12} |')
     print(header)
     print('|' + '|'.join('-' * len(c) for c in header.split('|')[1:-1]) +
           '|')
     for r in rows:
-        print(f'| {r["model"]:<10} | {r["config"]:<{width}} | '
+        print(f'| {r["model"]:<{mwidth}} | {r["config"]:<{width}} | '
               f'{r["params"] / 1e6:>10.2f} | {r["flops"] / 1e9:>8.1f} | '
               f'{r["flops_all"] / 1e9:>12.1f} |')
 
