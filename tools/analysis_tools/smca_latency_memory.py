@@ -98,7 +98,8 @@ def latency(configs: List[str], shapes: List[int], rounds: int,
               f'{torch.get_num_threads()} thread(s), median of {rounds}:')
         for config, ts in zip(configs, times):
             med = statistics.median(ts)
-            print(f'  {config}: {med:.3f} s  ({med / base:.2f} x first)')
+            print(f'  {config}: {med:.3f} s  ({med / base:.2f} x first)',
+                  flush=True)
 
 
 def memory_step(config: str, height: int, width: int, batch: int,
@@ -128,7 +129,7 @@ def main() -> None:
     parser.add_argument(
         '--shapes',
         type=int,
-        nargs='+',
+        nargs='*',
         default=[512, 512, 800, 1216],
         help='H W pairs for the latency runs (none: skip)')
     parser.add_argument('--rounds', type=int, default=3)
@@ -182,7 +183,7 @@ def main() -> None:
                 'over the built model)')
         if 'cuda_peak_mib' in info:
             line += f', CUDA peak {info["cuda_peak_mib"]:.0f} MiB'
-        print(line)
+        print(line, flush=True)
 
 
 if __name__ == '__main__':
