@@ -1,9 +1,20 @@
 from .gaussian_prior import gaussian_log_prior, key_grid
+from .sdpa_attention import SDPAMultiheadAttention
 from .smca_decoder import (SCALE_MODES, SMCATransformerDecoder,
                            SMCATransformerDecoderLayer)
 from .smca_encoder import SMCATransformerEncoder
+from .smca_ms_dwconv_encoder import (SMCADWConvEncoder,
+                                     SMCADWConvEncoderLayer)
+from .smca_ms_decoder import (SMCALevelPrior, SMCAMultiScaleDecoder,
+                              SMCAMultiScaleDecoderLayer)
+from .smca_ms_encoder import (SMCAIntraScaleLayer, SMCAMultiScaleEncoder,
+                              SMCAMultiScaleLayer)
 
 __all__ = [
     'gaussian_log_prior', 'key_grid', 'SCALE_MODES', 'SMCATransformerDecoder',
-    'SMCATransformerDecoderLayer', 'SMCATransformerEncoder'
+    'SMCATransformerDecoderLayer', 'SMCATransformerEncoder',
+    'SDPAMultiheadAttention', 'SMCALevelPrior', 'SMCAMultiScaleDecoder',
+    'SMCAMultiScaleDecoderLayer', 'SMCAIntraScaleLayer',
+    'SMCAMultiScaleEncoder', 'SMCAMultiScaleLayer', 'SMCADWConvEncoder',
+    'SMCADWConvEncoderLayer'
 ]

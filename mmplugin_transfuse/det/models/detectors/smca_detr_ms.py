@@ -1,0 +1,289 @@
+"""Multi-scale SMCA-DETR (the paper's full model) on mmdet's DETR skeleton."""
+import math
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.models.backbones import ResNet
+from mmdet.models.layers import SinePositionalEncoding
+from mmdet.models.necks import ChannelMapper
+from mmdet.registry import MODELS
+from mmdet.structures import OptSampleList
+from torch import Tensor, nn
+
+from ..layers import (SMCADWConvEncoder, SMCAMultiScaleDecoder,
+                      SMCAMultiScaleEncoder)
+from .smca_detr import SMCADETR
+
+
+@MODELS.register_module()
+class SMCADETRMultiScale(SMCADETR):
+    """SMCA-DETR with multi-scale features (paper Sec. 3.3, Tables 1, 3, 4).
+
+    Data flow: ResNet C4, C5 -> ``ChannelMapper`` (1x1 convs to 256 for E16
+    and E32, a 3x3 stride-2 conv on the raw C5 for E64) -> per level, sine
+    positional encoding of its padding mask plus a learnable level embedding
+    -> :class:`SMCAMultiScaleEncoder` (intra-/multi-scale self-attention on
+    the concatenated tokens) -> :class:`SMCAMultiScaleDecoder` (per-level
+    priors, scale-selection attention) -> :class:`SMCADETRHead`.
+
+    The level embedding is not in the paper; a learnable per-level vector
+    added to the sine encoding (as Deformable DETR does) lets attention over
+    the concatenated levels tell the levels apart, since the normalised sine
+    encoding of a cell is the same at every stride.
+
+    The centre in level ``l``'s cells is ``sigmoid(.) * (w_img, h_img) /
+    stride_l`` with each image's own unpadded ``img_shape``, as the
+    single-scale model does per image (the authors' multi-scale archive reads
+    the size from the targets at inference; this model needs no targets).
+
+    Args:
+        feat_strides (Sequence[int], optional): Pixel stride of each level
+            the transformer sees. None (default) reads them from a ResNet
+            backbone's ``out_indices`` and a ``ChannelMapper`` neck (each
+            extra level doubles the last stride): 16, 32, 64 for C4, C5 and
+            one extra level. Other backbones/necks must set it.
+        *args, **kwargs: :class:`SMCADETR` / :class:`DETR` arguments.
+            ``encoder`` configures :class:`SMCAMultiScaleEncoder` (the
+            paper's, ``encoder.type='attention'``, default) or
+            :class:`SMCADWConvEncoder` (``encoder.type='dwconv'``, the
+            authors' later design); ``decoder`` configures
+            :class:`SMCAMultiScaleDecoder`.
+    """
+
+    ENCODERS = dict(attention=SMCAMultiScaleEncoder, dwconv=SMCADWConvEncoder)
+
+    def __init__(self,
+                 *args,
+                 feat_strides: Optional[Sequence[int]] = None,
+                 **kwargs) -> None:
+        self._feat_strides_cfg = feat_strides
+        super().__init__(*args, **kwargs)
+
+    def _init_layers(self) -> None:
+        """Positional encoding, level embedding, encoder, decoder, queries."""
+        self.positional_encoding = SinePositionalEncoding(
+            **self.positional_encoding)
+        encoder_cfg = dict(self.encoder)
+        encoder_type = encoder_cfg.pop('type', 'attention')
+        if encoder_type not in self.ENCODERS:
+            raise ValueError(
+                'SMCADETRMultiScale: `encoder.type` must be one of '
+                f'{sorted(self.ENCODERS)}, got {encoder_type!r}')
+        self.encoder = self.ENCODERS[encoder_type](**encoder_cfg)
+        self.decoder = SMCAMultiScaleDecoder(**self.decoder)
+        self.embed_dims = self.encoder.embed_dims
+        self.num_levels = self.encoder.num_levels
+        if self.decoder.num_levels != self.num_levels:
+            raise ValueError(
+                'SMCADETRMultiScale: `encoder.num_levels` '
+                f'({self.num_levels}) and `decoder.layer_cfg.num_levels` '
+                f'({self.decoder.num_levels}) differ')
+        self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims)
+        self.level_embed = nn.Parameter(
+            torch.zeros(self.num_levels, self.embed_dims))
+        num_feats = self.positional_encoding.num_feats
+        if num_feats * 2 != self.embed_dims:
+            raise ValueError(
+                'SMCADETRMultiScale: `positional_encoding.num_feats` must be '
+                f'half of the embed dims, got {num_feats} and '
+                f'{self.embed_dims}')
+        self.feat_strides = self._resolve_feat_strides(self._feat_strides_cfg)
+        # the single-scale attribute, kept meaningful: the finest stride
+        self.feat_stride = self.feat_strides[0]
+
+    def _resolve_feat_strides(
+            self, feat_strides: Optional[Sequence[int]]) -> List[int]:
+        """Configured strides, or a ResNet + ChannelMapper's."""
+        if feat_strides is not None:
+            if len(feat_strides) != self.num_levels or not all(
+                    isinstance(s, int) and s > 0 for s in feat_strides):
+                raise ValueError(
+                    'SMCADETRMultiScale: `model.feat_strides` must be '
+                    f'{self.num_levels} positive ints (one per level), got '
+                    f'{feat_strides!r}')
+            return list(feat_strides)
+        if isinstance(self.backbone, ResNet) and isinstance(
+                self.neck, ChannelMapper):
+            strides = [
+                4 * math.prod(self.backbone.strides[:i + 1])
+                for i in self.backbone.out_indices
+            ]
+            num_extra = 0 if self.neck.extra_convs is None else len(
+                self.neck.extra_convs)
+            for _ in range(num_extra):
+                strides.append(strides[-1] * 2)
+            if len(strides) != self.num_levels:
+                raise ValueError(
+                    f'SMCADETRMultiScale: the neck gives {len(strides)} '
+                    f'levels, the encoder is built for {self.num_levels} '
+                    '(`encoder.num_levels`, `decoder.layer_cfg.num_levels`)')
+            return strides
+        raise ValueError(
+            'SMCADETRMultiScale: cannot read the level strides from backbone '
+            f'{type(self.backbone).__name__} and neck '
+            f'{type(self.neck).__name__}; set `model.feat_strides`')
+
+    def init_weights(self) -> None:
+        """SMCA/DETR init (Xavier on transformer matrices, scale predictors
+        weight 0 / bias 1), then the level embedding ~ N(0, 1) as in
+        Deformable DETR."""
+        super().init_weights()
+        nn.init.normal_(self.level_embed)
+
+    def pre_transformer(
+            self,
+            img_feats: Tuple[Tensor],
+            batch_data_samples: OptSampleList = None) -> Tuple[Dict, Dict]:
+        """Flatten all levels; masks, positional + level embeddings.
+
+        Args:
+            img_feats (tuple[Tensor]): Neck outputs ``(bs, dim, h_l, w_l)``,
+                finest first.
+            batch_data_samples (list[DetDataSample]): With ``img_shape`` and
+                ``batch_input_shape``.
+
+        Returns:
+            tuple[dict, dict]: Encoder inputs ``feat``, ``feat_mask`` (bool,
+            True = padding), ``feat_pos`` (each ``(bs, N, ...)``, ``N =
+            sum_l h_l w_l``), ``level_start_index`` and ``spatial_shapes``;
+            decoder inputs
+            ``memory_mask``, ``memory_pos``, ``valid_wh`` (``(bs, L, 2)``,
+            unpadded ``(w, h)`` in each level's cells), ``spatial_shapes``
+            and ``level_start_index``.
+        """
+        if len(img_feats) != self.num_levels:
+            raise ValueError(
+                f'SMCADETRMultiScale: expected {self.num_levels} feature '
+                f'levels from the neck, got {len(img_feats)}')
+        bs = img_feats[0].size(0)
+        pad_h, pad_w = batch_data_samples[0].batch_input_shape
+        img_hw = [sample.img_shape[:2] for sample in batch_data_samples]
+        masks = img_feats[0].new_ones((bs, pad_h, pad_w))
+        for img_id, (img_h, img_w) in enumerate(img_hw):
+            masks[img_id, :img_h, :img_w] = 0
+        feats, level_masks, poses, shapes = [], [], [], []
+        for lvl, (feat, stride) in enumerate(zip(img_feats,
+                                                  self.feat_strides)):
+            feat_h, feat_w = feat.shape[-2:]
+            # a wrong stride would silently misplace every centre
+            if (abs(math.ceil(pad_h / stride) - feat_h) > 1
+                    or abs(math.ceil(pad_w / stride) - feat_w) > 1):
+                raise ValueError(
+                    f'SMCADETRMultiScale: level {lvl} stride {stride} does '
+                    f'not match its map: input {pad_h}x{pad_w} gave '
+                    f'{feat_h}x{feat_w} (check `model.feat_strides`)')
+            mask = F.interpolate(
+                masks.unsqueeze(1), size=(feat_h, feat_w)).to(
+                    torch.bool).squeeze(1)
+            pos = self.positional_encoding(mask)
+            pos = pos + self.level_embed[lvl].view(1, -1, 1, 1).to(pos.dtype)
+            feats.append(feat.flatten(2).transpose(1, 2))
+            poses.append(pos.flatten(2).transpose(1, 2))
+            level_masks.append(mask.flatten(1))
+            shapes.append((feat_h, feat_w))
+        level_start_index = [0]
+        for feat_h, feat_w in shapes[:-1]:
+            level_start_index.append(level_start_index[-1] + feat_h * feat_w)
+        feat = torch.cat(feats, dim=1)
+        feat_pos = torch.cat(poses, dim=1).to(feat.dtype)
+        feat_mask = torch.cat(level_masks, dim=1)
+        img_wh = feat.new_tensor(img_hw, dtype=torch.float32).flip(-1)
+        strides = feat.new_tensor(self.feat_strides, dtype=torch.float32)
+        valid_wh = img_wh.unsqueeze(1) / strides.view(1, -1, 1)
+        encoder_inputs_dict = dict(
+            feat=feat,
+            feat_mask=feat_mask,
+            feat_pos=feat_pos,
+            level_start_index=level_start_index,
+            spatial_shapes=shapes)
+        decoder_inputs_dict = dict(
+            memory_mask=feat_mask,
+            memory_pos=feat_pos,
+            valid_wh=valid_wh,
+            spatial_shapes=shapes,
+            level_start_index=level_start_index)
+        return encoder_inputs_dict, decoder_inputs_dict
+
+    def forward_encoder(self, feat: Tensor, feat_mask: Tensor,
+                        feat_pos: Tensor, level_start_index: List[int],
+                        spatial_shapes: List[Tuple[int, int]]) -> Dict:
+        """Multi-scale encoder; returns ``dict(memory=(bs, N, dim))``."""
+        memory = self.encoder(
+            query=feat,
+            query_pos=feat_pos,
+            key_padding_mask=feat_mask,
+            level_start_index=level_start_index,
+            spatial_shapes=spatial_shapes)
+        return dict(memory=memory)
+
+    def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,
+                        memory_mask: Tensor, memory_pos: Tensor,
+                        valid_wh: Tensor, spatial_shapes: List[Tuple[int,
+                                                                     int]],
+                        level_start_index: List[int]) -> Dict:
+        """Multi-scale SMCA decoder.
+
+        Returns:
+            dict: ``hidden_states`` ``(num_layers, bs, nq, dim)`` and
+            ``references`` (pre-sigmoid centres, ``(bs, nq, 2)``).
+        """
+        hidden_states, center_logits = self.decoder(
+            query=query,
+            key=memory,
+            query_pos=query_pos,
+            key_pos=memory_pos,
+            key_padding_mask=memory_mask,
+            valid_wh=valid_wh,
+            spatial_shapes=spatial_shapes,
+            level_start_index=level_start_index)
+        return dict(hidden_states=hidden_states, references=center_logits)
+
+    @torch.no_grad()
+    def spatial_priors(self, batch_inputs: Tensor,
+                       batch_data_samples: OptSampleList) -> Dict:
+        """Centres, per-layer per-level ``log G`` and ``alpha``.
+
+        Args:
+            batch_inputs (Tensor): Pre-processed images ``(bs, 3, H, W)``.
+            batch_data_samples (list[DetDataSample]): With ``img_shape`` and
+                ``batch_input_shape``.
+
+        Returns:
+            dict: ``centers`` (per level, cells, ``(bs, nq, 2)``),
+            ``center_logits``, ``log_priors`` (per layer, per level
+            ``(bs, num_heads, nq, h_l, w_l)``), ``alphas`` (per layer
+            ``(bs, nq, L)`` or None), ``spatial_shapes``, ``feat_strides``.
+        """
+        img_feats = self.extract_feat(batch_inputs)
+        enc_in, dec_in = self.pre_transformer(img_feats, batch_data_samples)
+        enc_out = self.forward_encoder(**enc_in)
+        tmp_dec_in, _ = self.pre_decoder(**enc_out)
+        dec_in.update(tmp_dec_in)
+        _, center_logits, priors = self.decoder(
+            query=dec_in['query'],
+            key=dec_in['memory'],
+            query_pos=dec_in['query_pos'],
+            key_pos=dec_in['memory_pos'],
+            key_padding_mask=dec_in['memory_mask'],
+            valid_wh=dec_in['valid_wh'],
+            spatial_shapes=dec_in['spatial_shapes'],
+            level_start_index=dec_in['level_start_index'],
+            return_priors=True)
+        bs, nq = center_logits.shape[:2]
+        shapes = dec_in['spatial_shapes']
+        log_priors = [[
+            p.view(bs, -1, nq, h, w).float()
+            for p, (h, w) in zip(layer_priors, shapes)
+        ] for layer_priors, _ in priors]
+        centers = [
+            center_logits.sigmoid() * dec_in['valid_wh'][:, lvl].unsqueeze(1)
+            for lvl in range(self.num_levels)
+        ]
+        return dict(
+            centers=centers,
+            center_logits=center_logits,
+            log_priors=log_priors,
+            alphas=[alpha for _, alpha in priors],
+            spatial_shapes=shapes,
+            feat_strides=self.feat_strides)
