@@ -116,8 +116,12 @@ build_mmcv() {
   fi
   mmcv_lib_deps
   if [[ -z "${CXX:-}" ]] && command -v ccache >/dev/null; then
-    log "mmcv: compiling through ccache"
-    export CXX="ccache c++"
+    # ccache in masquerade mode (c++/gcc links to it first on PATH): CXX="ccache c++"
+    # would fail torch's compiler check, which runs `$CXX --version` on the first word.
+    log "mmcv: compiling through ccache ($(command -v ccache))"
+    mkdir -p "$build_dir/ccache-bin"
+    for c in c++ g++ cc gcc; do ln -sf "$(command -v ccache)" "$build_dir/ccache-bin/$c"; done
+    export PATH="$build_dir/ccache-bin:$PATH"
   fi
   local modes="unity per-file"
   [[ "${MMCV_UNITY:-1}" == 0 ]] && modes="per-file"
