@@ -59,6 +59,8 @@ class Progress:
                 eta = f'about {fmt_time(per_file * (self.total - self.done))} left'
             return (f'[{self.name}] compiled {self.done} of {self.total} files, '
                     f'{fmt_time(elapsed)} elapsed, {eta}')
+        if self.phase == 'compiling':  # ninja gives the file count with the first one
+            return f'[{self.name}] compiling, no file finished yet, {fmt_time(elapsed)} elapsed'
         return f'[{self.name}] {self.phase}, {fmt_time(elapsed)} elapsed'
 
     def feed(self, line: str, now: float) -> Optional[str]:
@@ -74,7 +76,7 @@ class Progress:
         if self.phase == 'preparing' and re.match(r"building '?\S+'? extension", line):
             # ninja prints nothing until the first file is done: say how many are coming.
             self.phase, self.compile_start = 'compiling', now
-            return f'[{self.name}] compiling, {fmt_time(now - self.start)} elapsed'
+            return self.message(now)
         if self.phase == 'compiling' and self.total and self.done == self.total and \
                 re.search(r'\s-shared(\s|$)', line):
             self.phase = 'linking'

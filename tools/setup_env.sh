@@ -146,7 +146,12 @@ build_mmcv() {
   pip_install --no-deps --force-reinstall "$wheel"
   "$PY" -c "import mmcv.ops" \
     || die "mmcv $MMCV_VERSION was built but 'import mmcv.ops' fails (build log: $log_file)"
-  log "mmcv: wheel cached as $("$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" store "$wheel")"
+  local stored
+  if stored="$("$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" store "$wheel")"; then
+    log "mmcv: wheel cached as $stored (later set-ups with this torch/Python reuse it)"
+  else
+    log "mmcv: could not cache the wheel (see above); the next set-up will build it again"
+  fi
   rm -rf "$build_dir"
 }
 

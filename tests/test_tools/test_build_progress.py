@@ -11,7 +11,7 @@ def test_progress_counts_files_and_estimates_time_left():
     p = bp.Progress('mmcv build', start=0.0)
     assert p.feed('  running bdist_wheel', 1.0) is None
     assert p.feed("  building 'mmcv._ext' extension", 10.0) == \
-        '[mmcv build] compiling, 0:10 elapsed'
+        '[mmcv build] compiling, no file finished yet, 0:10 elapsed'
     # pip -v indents the build output; 1 of 4 done 60 s after compiling started
     assert p.feed('  [1/4] c++ -MMD -c unity_01.cpp -o unity_01.o', 70.0) == \
         '[mmcv build] compiled 1 of 4 files, 1:10 elapsed, about 3:00 left'
