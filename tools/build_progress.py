@@ -49,14 +49,18 @@ class Progress:
         self.done = 0
         self.total: Optional[int] = None
         self.phase = 'preparing'
+        self.done_at: Optional[float] = None  # when the last file finished
 
     def message(self, now: float) -> str:
         elapsed = now - self.start
         if self.phase == 'compiling' and self.total:
             eta = 'left: estimated after the first file'
-            if self.done and self.compile_start is not None:
-                per_file = (now - self.compile_start) / self.done
-                eta = f'about {fmt_time(per_file * (self.total - self.done))} left'
+            if self.done and self.compile_start is not None and self.done_at is not None:
+                # rate up to the last finished file, counted down between files
+                per_file = (self.done_at - self.compile_start) / self.done
+                left = per_file * (self.total - self.done) - (now - self.done_at)
+                eta = (f'about {fmt_time(left)} left' if left > 0 else
+                       'finishing (taking longer than estimated)')
             return (f'[{self.name}] compiled {self.done} of {self.total} files, '
                     f'{fmt_time(elapsed)} elapsed, {eta}')
         if self.phase == 'compiling':  # ninja gives the file count with the first one
@@ -68,7 +72,7 @@ class Progress:
         line = line.strip()  # pip -v indents the build's output
         m = _STEP.match(line)
         if m:
-            self.done, self.total = int(m.group(1)), int(m.group(2))
+            self.done, self.total, self.done_at = int(m.group(1)), int(m.group(2)), now
             if self.phase != 'compiling':
                 self.phase = 'compiling'
                 self.compile_start = self.compile_start or self.start

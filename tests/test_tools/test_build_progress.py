@@ -15,7 +15,9 @@ def test_progress_counts_files_and_estimates_time_left():
     # pip -v indents the build output; 1 of 4 done 60 s after compiling started
     assert p.feed('  [1/4] c++ -MMD -c unity_01.cpp -o unity_01.o', 70.0) == \
         '[mmcv build] compiled 1 of 4 files, 1:10 elapsed, about 3:00 left'
-    assert p.message(100.0) == '[mmcv build] compiled 1 of 4 files, 1:40 elapsed, about 4:30 left'
+    # counted down until the next file finishes, never below zero
+    assert p.message(100.0) == '[mmcv build] compiled 1 of 4 files, 1:40 elapsed, about 2:30 left'
+    assert p.message(300.0).endswith('finishing (taking longer than estimated)')
     p.feed('[4/4] c++ -c unity_00.cpp', 130.0)
     assert p.feed('c++ -shared -Wl,-O1 a.o b.o -o _ext.so', 131.0) == \
         '[mmcv build] linking, 2:11 elapsed'
