@@ -85,7 +85,8 @@ class Progress:
                 re.search(r'\s-shared(\s|$)', line):
             self.phase = 'linking'
             return self.message(now)
-        if line.startswith('Created wheel for') or line.startswith('Successfully built'):
+        if self.phase != 'done' and (line.startswith('Created wheel for')
+                                     or line.startswith('Successfully built')):
             self.phase = 'done'
             return self.message(now)
         return None

@@ -168,6 +168,7 @@ def store_wheel(root: Path, abi: BuildAbi, wheel: Path) -> Path:
         os.close(fd)
         try:
             src_write(tmp)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is per machine
             os.replace(tmp, target)
         finally:
             Path(tmp).unlink(missing_ok=True)

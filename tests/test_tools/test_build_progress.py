@@ -23,6 +23,7 @@ def test_progress_counts_files_and_estimates_time_left():
         '[mmcv build] linking, 2:11 elapsed'
     assert p.feed('Created wheel for mmcv: filename=mmcv-2.1.0-cp311.whl', 140.0) == \
         '[mmcv build] done, 2:20 elapsed'
+    assert p.feed('Successfully built mmcv', 141.0) is None  # said once
 
 
 def test_fmt_time_hours():

@@ -45,6 +45,7 @@ def test_right_abi_is_reused(tmp_path):
     assert wc.find_wheel(root, ABI, TAGS) == stored
     # no temporary files left behind by the atomic copy
     assert sorted(p.name for p in stored.parent.iterdir()) == [NAME, NAME + '.json']
+    assert stored.stat().st_mode & 0o777 == 0o644
 
 
 @pytest.mark.parametrize('other', [
