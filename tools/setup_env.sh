@@ -6,8 +6,12 @@
 # - Keeps an installed torch (users bring their own CUDA build); installs the pinned
 #   torch 2.14.1 + torchvision 0.29.1 only where none is importable.
 # - mmcv 2.1.0: from $MMCV_WHEEL_DIR/torch-<torch version>/ when that folder holds a wheel,
+#   else from the per-machine wheel cache (tools/mmcv_wheel_cache.py:
+#   ${MMPLUGIN_TRANSFUSE_CACHE:-${XDG_CACHE_HOME:-~/.cache}/mmplugin_transfuse}/wheels/),
 #   else built from PyPI's source distribution (MMCV_WITH_OPS=1, -std=c++20 for torch>=2.10,
-#   setuptools<81, --no-build-isolation), see ../shared/spec/environment.md.
+#   setuptools<81, --no-build-isolation, unity build + -g0: see build_mmcv below) with
+#   progress on screen and the full log in that cache's logs/ folder; the built wheel is
+#   cached. Every install is checked with `import mmcv.ops`.
 # - openmim without its openxlab dependency, which would pin setuptools~=60 and make pip
 #   downgrade torch.
 # - Idempotent: when every check passes it exits in seconds.
@@ -87,6 +91,70 @@ echo 'setuptools>=77.0.3,<81' >> "$CONSTRAINTS"
 echo 'opencv-python>=4.5,<5' >> "$CONSTRAINTS"
 pip_install -c "$CONSTRAINTS" setuptools wheel packaging ninja
 
+# ---------------------------------------------------------------- mmcv from source
+# mmcv's run-time libs (declared in its requirements; the cached or built wheel is
+# installed with --no-deps), installed under the constraints.
+mmcv_lib_deps() { pip_install -c "$CONSTRAINTS" addict numpy opencv-python pillow pyyaml yapf; }
+
+# Builds mmcv's wheel from PyPI's source distribution, installs, checks and caches it.
+# tools/mmcv_unity_build.py patches the unpacked source (reasons and measurements in its
+# docstring): -std=c++17 -> -std=c++20 (torch >= 2.10 headers need C++20), -g0 (debug
+# info doubled the compile time of every file) and a unity build (the 77 op files
+# compiled as 2 x MAX_JOBS translation units, so torch's headers are parsed a few times
+# instead of 77 times). Should the unity build fail, the build is retried with every op
+# file compiled on its own (MMCV_UNITY=0 asks for that directly). ccache is used when
+# installed and CXX is not set. Progress on screen; full log under the cache's logs/.
+build_mmcv() {
+  local jobs="${MAX_JOBS:-$(nproc)}" cache_root build_dir log_file cxx20="" mode wheel=""
+  cache_root="$(dirname "$(dirname "$("$PY" "$ROOT/tools/mmcv_wheel_cache.py" dir)")")"
+  build_dir="$(mktemp -d)"
+  log "mmcv: building $MMCV_VERSION from source with ops (minutes; progress below)"
+  "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
+    --no-build-isolation -d "$build_dir" "mmcv==$MMCV_VERSION"
+  if "$PY" -c "import torch,sys; v=tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2,10))"; then
+    cxx20="--cxx20"
+  fi
+  mmcv_lib_deps
+  if [[ -z "${CXX:-}" ]] && command -v ccache >/dev/null; then
+    # ccache in masquerade mode (c++/gcc links to it first on PATH): CXX="ccache c++"
+    # would fail torch's compiler check, which runs `$CXX --version` on the first word.
+    log "mmcv: compiling through ccache ($(command -v ccache))"
+    mkdir -p "$build_dir/ccache-bin"
+    for c in c++ g++ cc gcc; do ln -sf "$(command -v ccache)" "$build_dir/ccache-bin/$c"; done
+    export PATH="$build_dir/ccache-bin:$PATH"
+  fi
+  local modes="unity per-file"
+  [[ "${MMCV_UNITY:-1}" == 0 ]] && modes="per-file"
+  for mode in $modes; do
+    local src="$build_dir/$mode/mmcv-$MMCV_VERSION"
+    mkdir -p "$build_dir/$mode"
+    tar -xzf "$build_dir"/mmcv-"$MMCV_VERSION".tar.gz -C "$build_dir/$mode"
+    log_file="$cache_root/logs/mmcv-$MMCV_VERSION-build-$mode-$(date +%Y%m%d-%H%M%S).log"
+    "$PY" "$ROOT/tools/mmcv_unity_build.py" "$src" --units $(( jobs < 2 ? 4 : 2 * jobs )) \
+      $cxx20 $([[ "$mode" == per-file ]] && echo --no-unity) \
+      || die "could not patch the mmcv source in $src (see above)"
+    if (cd "$src" && MMCV_WITH_OPS=1 MAX_JOBS="$jobs" \
+          "$PY" "$ROOT/tools/build_progress.py" --name "mmcv build" --log "$log_file" -- \
+          "$PY" -m pip wheel -v --disable-pip-version-check --no-build-isolation --no-deps \
+          -w "$build_dir/dist" .); then
+      wheel="$(ls "$build_dir"/dist/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
+      break
+    fi
+    [[ "$mode" == unity ]] && log "mmcv: the unity build failed (log: $log_file); retrying with every op file compiled on its own"
+  done
+  [[ -n "$wheel" ]] || die "the mmcv build failed; its full log is $log_file"
+  pip_install --no-deps --force-reinstall "$wheel"
+  "$PY" -c "import mmcv.ops" \
+    || die "mmcv $MMCV_VERSION was built but 'import mmcv.ops' fails (build log: $log_file)"
+  local stored
+  if stored="$("$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" store "$wheel")"; then
+    log "mmcv: wheel cached as $stored (later set-ups with this torch/Python reuse it)"
+  else
+    log "mmcv: could not cache the wheel (see above); the next set-up will build it again"
+  fi
+  rm -rf "$build_dir"
+}
+
 # ---------------------------------------------------------------- mmengine + mmcv
 pip_install -c "$CONSTRAINTS" "mmengine==0.10.7"
 
@@ -98,22 +166,10 @@ else
   if [[ -n "${MMCV_WHEEL_DIR:-}" ]] && ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl >/dev/null 2>&1; then
     log "mmcv: prebuilt wheel from $WHEEL_SUB"
     pip_install --no-deps --force-reinstall "$(ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl | head -n1)"
+  elif mmcv_lib_deps && "$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" install; then
+    log "mmcv: installed from the wheel cache ($("$PY" "$ROOT/tools/mmcv_wheel_cache.py" dir))"
   else
-    log "mmcv: building $MMCV_VERSION from source with ops (takes ~10-15 min on 2 cores)"
-    BUILD_DIR="$(mktemp -d)"
-    "$PY" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
-      --no-build-isolation -d "$BUILD_DIR" "mmcv==$MMCV_VERSION"
-    tar -xzf "$BUILD_DIR"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD_DIR"
-    SRC="$BUILD_DIR/mmcv-$MMCV_VERSION"
-    # torch>=2.10 headers need C++20; mmcv 2.1.0 hard-codes -std=c++17.
-    if "$PY" -c "import torch,sys; v=tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2,10))"; then
-      sed -i 's/-std=c++17/-std=c++20/g' "$SRC/setup.py"
-    fi
-    # Optional lib deps of mmcv (declared in its requirements, installed here with the pin).
-    pip_install -c "$CONSTRAINTS" addict numpy opencv-python pillow pyyaml yapf
-    (cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
-       "$PY" -m pip install --disable-pip-version-check --no-build-isolation --no-deps .)
-    rm -rf "$BUILD_DIR"
+    build_mmcv
   fi
 fi
 
