@@ -73,7 +73,11 @@ def run(inputs: str,
     written = []
     for image in images:
         # one image per call: a folder of any size never piles up in memory
-        vis = inferencer(image, **kwargs)['visualization'][0]
+        vis = inferencer(image, **kwargs)['visualization']
+        # DetInferencer returns a list per call; MMSegInferencer unwraps the
+        # list of a single image into the (H, W, 3) array itself
+        if isinstance(vis, list):
+            vis = vis[0]
         out = osp.join(out_dir, osp.splitext(osp.basename(image))[0] + '.png')
         mmcv.imwrite(vis[..., ::-1], out)  # visualisers return RGB
         written.append(out)
