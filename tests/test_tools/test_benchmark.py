@@ -36,7 +36,7 @@ def _params(config: str) -> int:
 
 
 def test_zoo_configs_load_without_pretrained_weights():
-    common = load_tool('benchmark/common.py')
+    common = load_tool('benchmark/benchmark_utils.py')
     detr = common.load_config('mmdet::detr/detr_r50_8xb2-150e_coco.py')
     assert detr.model.backbone.init_cfg is None
     assert common.task_of(detr) == 'det'
@@ -154,7 +154,7 @@ def test_convergence_models_share_everything_but_the_method():
     opts = conv.parse_args([]).opts
     assert (opts['iters'], opts['val_interval'], opts['queries']) == (6000,
                                                                       300, 20)
-    common = load_tool('benchmark/common.py')
+    common = load_tool('benchmark/benchmark_utils.py')
     built = {}
     for name in conv.MODELS:
         cfg = Config(dict(default_scope='mmdet',

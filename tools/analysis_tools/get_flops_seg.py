@@ -28,7 +28,7 @@ from mmengine.config import DictAction
 sys.path.insert(
     0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                 'benchmark'))
-import common  # noqa: E402
+import benchmark_utils as common  # noqa: E402
 
 
 def seg_complexity(config: str,

@@ -55,7 +55,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import common  # noqa: E402
+import benchmark_utils as common  # noqa: E402
 
 MODELS = {
     'DETR': 'mmdet::detr/detr_r50_8xb2-150e_coco.py',

@@ -16,7 +16,7 @@ the first row of its group (the baseline).
 FLOPs are fvcore-style (one multiply-add = one FLOP) from mmengine's
 ``FlopAnalyzer`` with the package tools' rules for attention with an
 additive mask (``baddbmm``) and fused attention
-(``scaled_dot_product_attention``), see ``common.flop_analyzer_total``.
+(``scaled_dot_product_attention``), see ``benchmark_utils.flop_analyzer_total``.
 
 Examples::
 
@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import common  # noqa: E402
+import benchmark_utils as common  # noqa: E402
 
 # (name, config); the first entry of each list is the baseline of the ratios
 DET_MODELS: List[Tuple[str, str]] = [

@@ -37,7 +37,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import common  # noqa: E402
+import benchmark_utils as common  # noqa: E402
 import latency  # noqa: E402  (same model lists)
 
 COLUMNS = [
