@@ -1,0 +1,197 @@
+"""tools/benchmark/: latency, memory and convergence scripts on tiny configs."""
+import csv
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
+
+UNET = osp.join(CONFIG_ROOT, 'baselines',
+                'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py')
+TRANSFUSE = osp.join(
+    CONFIG_ROOT, 'transfuse',
+    'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
+SMCA = osp.join(CONFIG_ROOT, 'smca_detr',
+                'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
+
+
+def _rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def _params(config: str) -> int:
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    if cfg.default_scope == 'mmdet':
+        from mmdet.registry import MODELS
+    else:
+        from mmseg.registry import MODELS
+    return sum(p.numel() for p in MODELS.build(cfg.model).parameters())
+
+
+def test_zoo_configs_load_without_pretrained_weights():
+    common = load_tool('benchmark/benchmark_utils.py')
+    detr = common.load_config('mmdet::detr/detr_r50_8xb2-150e_coco.py')
+    assert detr.model.backbone.init_cfg is None
+    assert common.task_of(detr) == 'det'
+    segformer = common.load_config(
+        'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py')
+    assert segformer.model.backbone.init_cfg is None
+    assert common.task_of(segformer) == 'seg'
+    unet = common.load_config(
+        'mmseg::unet/unet-s5-d16_fcn_4xb4-40k_hrf-256x256.py')
+    assert unet.model.get('pretrained') is None
+    assert unet.model.backbone.base_channels == 64  # the zoo's UNet-S5-D16
+    with pytest.raises(FileNotFoundError, match='no_such.py'):
+        common.load_config('mmdet::detr/no_such.py')
+    with pytest.raises(ValueError, match='expected HxW'):
+        common.parse_size('512')
+
+
+def test_latency_table_on_tiny_seg_configs(tmp_path):
+    latency = load_tool('benchmark/latency.py')
+    out = str(tmp_path / 'latency.csv')
+    latency.main([
+        '--task', 'seg', '--seg-models', UNET, '--extra', TRANSFUSE,
+        '--seg-sizes', '32x32', '--runs', '3', '--warmup', '0', '--out', out
+    ])
+    rows = _rows(out)
+    assert [r['config'] for r in rows] == [UNET, TRANSFUSE]
+    unet, transfuse = rows
+    assert unet['size'] == transfuse['size'] == '32x32'
+    assert int(unet['runs']) == int(transfuse['runs']) == 3
+    assert float(unet['latency_ratio']) == 1.0
+    ratio = float(transfuse['latency_ms']) / float(unet['latency_ms'])
+    assert float(transfuse['latency_ratio']) == pytest.approx(ratio)
+    # params of the model each config builds; FLOPs as the TransFuse tool
+    assert round(float(unet['params_M']) * 1e6) == _params(UNET)
+    params, flops = load_tool(
+        'analysis_tools/transfuse_params_flops.py').complexity(
+            TRANSFUSE, (32, 32))
+    assert round(float(transfuse['params_M']) * 1e6) == params
+    assert float(transfuse['GFLOPs']) * 1e9 == pytest.approx(flops)
+    assert float(transfuse['flops_ratio']) == pytest.approx(
+        float(transfuse['GFLOPs']) / float(unet['GFLOPs']))
+
+
+def test_latency_det_flops_equal_the_smca_tool(tmp_path):
+    latency = load_tool('benchmark/latency.py')
+    out = str(tmp_path / 'latency.csv')
+    rows = latency.main([
+        '--task', 'det', '--det-models', SMCA, '--det-sizes', '64x96',
+        '--runs', '1', '--warmup', '0', '--out', out
+    ])
+    assert len(rows) == 1 and rows[0]['size'] == '64x96'
+    ref = load_tool('analysis_tools/smca_params_flops.py').complexity(
+        SMCA, 64, 96)
+    # baddbmm (Q K^T under the additive log G mask) is counted too
+    assert rows[0]['GFLOPs'] * 1e9 == pytest.approx(ref['flops_all'])
+    assert rows[0]['params_M'] * 1e6 == pytest.approx(ref['params'])
+
+
+def test_latency_rejects_a_mixed_group(tmp_path):
+    latency = load_tool('benchmark/latency.py')
+    with pytest.raises(ValueError, match='a det config in the seg group'):
+        latency.main([
+            '--task', 'seg', '--seg-models', UNET, SMCA, '--seg-sizes',
+            '32x32', '--out', str(tmp_path / 'x.csv')
+        ])
+
+
+def test_memory_grows_with_batch_and_size():
+    memory = load_tool('benchmark/memory.py')
+    small = memory.measure(UNET, 32, 32, 1, 'cpu', steps=1)
+    big = memory.measure(UNET, 128, 128, 8, 'cpu', steps=1)
+    # 16-channel activations of 8 x 128 x 128 images: tens of MB more
+    assert big['peak_MB'] > small['peak_MB'] + 20
+    assert small['peak_MB'] > 0 and small['step_s'] > 0
+
+
+def test_memory_script_runs_each_model_in_a_subprocess(tmp_path):
+    out = str(tmp_path / 'memory.csv')
+    subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'benchmark', 'memory.py'), '--task',
+        'seg', '--seg-models', UNET, '--seg-sizes', '32x32', '--seg-batch',
+        '2', '--steps', '1', '--out', out
+    ], check=True, capture_output=True, env=dict(
+        __import__('os').environ, PYTHONPATH=REPO_ROOT))
+    (row, ) = _rows(out)
+    assert row['size'] == '32x32' and row['batch'] == '2'
+    assert float(row['peak_MB']) > 0
+    assert float(row['memory_ratio']) == 1.0
+
+
+def test_convergence_summary_finds_iterations_to_detr_final():
+    conv = load_tool('benchmark/convergence.py')
+    curves = []
+    for name, maps in (('DETR', [0.0, 0.0, 0.01, 0.02]),
+                       ('Conditional DETR', [0.01, 0.05, 0.10, 0.2]),
+                       ('SMCA-DETR', [0.03, 0.08, 0.15, 0.25])):
+        curves += [
+            dict(model=name, iteration=300 * (i + 1), mAP=m, mAP_50=2 * m)
+            for i, m in enumerate(maps)
+        ]
+    summary = {s['model']: s for s in conv.summarize(curves, iters=1200)}
+    assert summary['DETR']['iters_to_detr_final'] == 1200
+    assert summary['DETR']['fraction_of_detr_iters'] == 1.0
+    assert summary['SMCA-DETR']['iters_to_detr_final'] == 300
+    assert summary['SMCA-DETR']['fraction_of_detr_iters'] == 0.25
+    assert summary['Conditional DETR']['iters_to_detr_final'] == 600
+    assert summary['SMCA-DETR']['half_iteration'] == 600
+    assert summary['SMCA-DETR']['mAP_half'] == 0.08
+    assert summary['SMCA-DETR']['mAP_final'] == 0.25
+
+
+def test_convergence_models_share_everything_but_the_method():
+    conv = load_tool('benchmark/convergence.py')
+    opts = conv.parse_args([]).opts
+    assert (opts['iters'], opts['val_interval'], opts['queries']) == (6000,
+                                                                      300, 20)
+    common = load_tool('benchmark/benchmark_utils.py')
+    built = {}
+    for name in conv.MODELS:
+        cfg = Config(dict(default_scope='mmdet',
+                          model=conv.model_config(name, opts, 4)))
+        built[name] = common.build_model(cfg)
+    types = {n: type(m).__name__ for n, m in built.items()}
+    assert types == {'DETR': 'DETR', 'Conditional DETR': 'ConditionalDETR',
+                     'SMCA-DETR': 'SMCADETR'}
+    x = torch.zeros(1, 3, 128, 128)
+    for model in built.values():
+        assert model.num_queries == 20
+        assert len(model.encoder.layers) == len(model.decoder.layers) == 3
+        # ResNet-18 cut after stage 3: stride 16, 256 channels
+        assert model.backbone(x)[-1].shape == (1, 256, 8, 8)
+        assert model.bbox_head.num_classes == 4
+    # the GPU preset: the papers' architecture size
+    full = conv.parse_args(['--full']).opts
+    assert (full['depth'], full['c4'], full['enc_layers'],
+            full['queries']) == (50, False, 6, 100)
+
+
+def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
+    conv = load_tool('benchmark/convergence.py')
+    out = tmp_path / 'conv'
+    conv.main([
+        '--out', str(out), '--models', 'DETR', 'SMCA-DETR', '--size', '32',
+        '--num-train', '2', '--num-val', '2', '--iters', '2',
+        '--val-interval', '1', '--batch', '1', '--enc-layers', '1',
+        '--dec-layers', '1', '--ffn', '32', '--queries', '3', '--workers',
+        '0'
+    ])
+    curves = _rows(out / 'convergence.csv')
+    assert [(r['model'], r['iteration']) for r in curves] == [
+        ('DETR', '1'), ('DETR', '2'), ('SMCA-DETR', '1'), ('SMCA-DETR', '2')
+    ]
+    assert all(0.0 <= float(r['mAP']) <= 1.0 for r in curves)
+    assert [r['model'] for r in _rows(out / 'summary.csv')] == [
+        'DETR', 'SMCA-DETR'
+    ]
+    assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'

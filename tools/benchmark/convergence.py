@@ -1,0 +1,376 @@
+#!/usr/bin/env python
+"""Convergence study: SMCA-DETR vs mmdet's DETR and Conditional DETR.
+
+SMCA's claim (Gao et al., ICCV 2021, Fig. 1 / Sec. 4) is that the Gaussian
+prior in the co-attention makes DETR converge much faster. This script
+trains the three detectors with the *same* backbone, transformer size,
+queries, data, schedule, optimizer and seed, validates them every
+``val_interval`` iterations (COCO bbox mAP), and writes
+
+* ``<out>/convergence.csv`` - model, iteration, bbox mAP, mAP_50;
+* ``<out>/convergence.png`` - mAP against iterations, one line per model;
+* ``<out>/summary.csv`` and a printed table - mAP at the half-way and the
+  final validation, and the first validated iteration at which each model
+  reaches DETR's final mAP (with its fraction of DETR's iterations).
+
+What differs between the three is only what each paper changes: DETR
+(``DETR``, ``DETRHead``: softmax cross-entropy, mmdet's config), Conditional
+DETR (``ConditionalDETR``: conditional spatial queries, focal loss, mmdet's
+config) and SMCA-DETR (this package: Gaussian-modulated co-attention, focal
+loss). Their model dicts come from ``mmdet::detr/detr_r50_8xb2-150e_coco.py``,
+``mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py`` and
+``configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py``;
+the shared parts (backbone, neck, layer counts, FFN, dropout, queries,
+classes) are then overwritten with the preset's.
+
+Presets (every field can be overridden on the command line):
+
+* default (``cpu``), the recipe that separates DETR from Conditional DETR on
+  2 CPU cores: synthetic shapes (``tools/dataset_generators/
+  generate_synthetic_shapes.py``: 4 classes, 0-6 shapes per image) at
+  128 px, 2000 train / 200 val; ResNet-18 cut after stage 3 (stride 16),
+  random init; 3 encoder + 3 decoder layers, FFN 1024, dropout 0.1,
+  20 queries; batch 8, AdamW 1e-4 constant (weight decay 1e-4, backbone at
+  the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
+  25-70 min per model on 2 cores.
+* ``--full``, for a GPU: the papers' architecture size (ResNet-50 C5,
+  6 + 6 layers, FFN 2048, 100 queries, random init) on 512 px synthetic
+  shapes, 10000 train / 1000 val, batch 16, 50000 iterations, validation
+  every 2500, AMP.
+
+Examples::
+
+    python tools/benchmark/convergence.py --out work_dirs/convergence
+    python tools/benchmark/convergence.py --iters 3000   # all stop at 3000
+    python tools/benchmark/convergence.py --full --out work_dirs/conv_full
+    python tools/benchmark/convergence.py --plot-only --out work_dirs/convergence
+"""
+import argparse
+import copy
+import csv
+import json
+import os
+import os.path as osp
+import sys
+from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import benchmark_utils as common  # noqa: E402
+
+MODELS = {
+    'DETR': 'mmdet::detr/detr_r50_8xb2-150e_coco.py',
+    'Conditional DETR':
+    'mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py',
+    'SMCA-DETR':
+    'configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py',
+}
+# the data set, runtime and evaluator come from the package's synthetic config
+RUNTIME_CONFIG = MODELS['SMCA-DETR']
+
+PRESETS: Dict[str, Dict[str, Any]] = {
+    'cpu':
+    dict(
+        size=128,
+        num_train=2000,
+        num_val=200,
+        depth=18,
+        c4=True,
+        enc_layers=3,
+        dec_layers=3,
+        ffn=1024,
+        dropout=0.1,
+        queries=20,
+        batch=8,
+        lr=1e-4,
+        clip=0.1,
+        iters=6000,
+        val_interval=300,
+        workers=2,
+        amp=False),
+    'full':
+    dict(
+        size=512,
+        num_train=10000,
+        num_val=1000,
+        depth=50,
+        c4=False,
+        enc_layers=6,
+        dec_layers=6,
+        ffn=2048,
+        dropout=0.1,
+        queries=100,
+        batch=16,
+        lr=1e-4,
+        clip=0.1,
+        iters=50000,
+        val_interval=2500,
+        workers=4,
+        amp=True),
+}
+
+
+def _set_dropout(attn_cfg: Dict[str, Any], p: float) -> None:
+    # mmcv's MultiheadAttention calls it `dropout`, mmdet's
+    # ConditionalAttention `attn_drop`
+    attn_cfg['dropout' if 'dropout' in attn_cfg else 'attn_drop'] = p
+
+
+def model_config(name: str, opts: Dict[str, Any],
+                 num_classes: int) -> Dict[str, Any]:
+    """``name``'s model dict with the shared parts set from ``opts``."""
+    model = copy.deepcopy(
+        common.load_config(MODELS[name]).model.to_dict())
+    channels = 256 if opts['depth'] < 50 else 1024
+    if not opts['c4']:
+        channels *= 2
+    model['backbone'] = dict(
+        type='ResNet',
+        depth=opts['depth'],
+        # C4: stages 1-3 only (stride 16); C5: all four (stride 32)
+        num_stages=3 if opts['c4'] else 4,
+        strides=(1, 2, 2) if opts['c4'] else (1, 2, 2, 2),
+        dilations=(1, 1, 1) if opts['c4'] else (1, 1, 1, 1),
+        out_indices=(2, ) if opts['c4'] else (3, ),
+        frozen_stages=-1,
+        norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False,
+        style='pytorch',
+        init_cfg=None)
+    model['neck']['in_channels'] = [channels]
+    model['num_queries'] = opts['queries']
+    enc, dec = model['encoder'], model['decoder']
+    enc['num_layers'], dec['num_layers'] = opts['enc_layers'], opts[
+        'dec_layers']
+    for layer, attns in ((enc['layer_cfg'], ['self_attn_cfg']),
+                         (dec['layer_cfg'],
+                          ['self_attn_cfg', 'cross_attn_cfg'])):
+        for key in attns:
+            _set_dropout(layer[key], opts['dropout'])
+        layer['ffn_cfg']['feedforward_channels'] = opts['ffn']
+        layer['ffn_cfg']['ffn_drop'] = opts['dropout']
+    model['bbox_head']['num_classes'] = num_classes
+    model['test_cfg'] = dict(max_per_img=opts['queries'])
+    return model
+
+
+def run_config(name: str, opts: Dict[str, Any], data_root: str,
+               work_dir: str, seed: int, device: str):
+    """The full mmengine config of one model's run."""
+    cfg = common.load_config(RUNTIME_CONFIG)
+    num_classes = len(cfg.metainfo['classes'])
+    cfg.model = model_config(name, opts, num_classes)
+    cfg.work_dir = work_dir
+    root = data_root.rstrip('/') + '/'
+    size = (opts['size'], opts['size'])
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dl = cfg[loader]
+        dl.dataset.data_root = root
+        for step in dl.dataset.pipeline:
+            if step['type'] == 'Resize':
+                step['scale'] = size
+        dl.num_workers = opts['workers']
+        dl.persistent_workers = opts['workers'] > 0
+    cfg.train_dataloader.batch_size = opts['batch']
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.val_evaluator.ann_file = root + 'annotations/instances_val.json'
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop',
+        max_iters=opts['iters'],
+        val_interval=opts['val_interval'])
+    # constant lr: no warm-up, no decay (the same for every model)
+    cfg.param_scheduler = []
+    cfg.optim_wrapper = dict(
+        type='AmpOptimWrapper' if opts['amp'] else 'OptimWrapper',
+        optimizer=dict(type='AdamW', lr=opts['lr'], weight_decay=1e-4),
+        clip_grad=dict(max_norm=opts['clip'], norm_type=2))
+    cfg.default_hooks.logger = dict(
+        type='LoggerHook', interval=50, log_metric_by_epoch=False)
+    cfg.default_hooks.checkpoint = dict(
+        type='AtomicCheckpointHook',
+        interval=opts['iters'],
+        by_epoch=False,
+        max_keep_ckpts=1)
+    cfg.log_processor = dict(type='LogProcessor', window_size=50,
+                             by_epoch=False)
+    cfg.randomness = dict(seed=seed)
+    # mmengine keeps one Visualizer per name: a fresh name per run, or the
+    # second model's metrics would go to the first model's vis_data
+    cfg.visualizer.name = f'convergence_{osp.abspath(work_dir)}'
+    cfg.auto_scale_lr = dict(enable=False, base_batch_size=opts['batch'])
+    cfg.launcher = 'none'
+    if device == 'cpu':
+        cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    return cfg
+
+
+def read_val_metrics(log_dir: str) -> List[Dict[str, float]]:
+    """``[{iteration, mAP, mAP_50}]`` from a run's ``vis_data/scalars.json``."""
+    path = osp.join(log_dir, 'vis_data', 'scalars.json')
+    rows = []
+    with open(path) as f:
+        for line in f:
+            record = json.loads(line)
+            if 'coco/bbox_mAP' in record:
+                rows.append(
+                    dict(iteration=int(record['step']),
+                         mAP=float(record['coco/bbox_mAP']),
+                         mAP_50=float(record['coco/bbox_mAP_50'])))
+    if not rows:
+        raise RuntimeError(f'{path} holds no coco/bbox_mAP value')
+    return rows
+
+
+def train_one(name: str, opts: Dict[str, Any], data_root: str, out: str,
+              seed: int, device: str) -> List[Dict[str, Any]]:
+    from mmengine.runner import Runner
+    work_dir = osp.join(out, name.replace(' ', '_').lower())
+    cfg = run_config(name, opts, data_root, work_dir, seed, device)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return [dict(model=name, **r) for r in read_val_metrics(runner.log_dir)]
+
+
+def summarize(curves: List[Dict[str, Any]], iters: int) -> List[Dict]:
+    """Per model: mAP at the half-way and final validation, and the first
+    validated iteration reaching DETR's final mAP."""
+    by_model: Dict[str, List[Dict[str, Any]]] = {}
+    for row in curves:
+        by_model.setdefault(row['model'], []).append(row)
+    for rows in by_model.values():
+        rows.sort(key=lambda r: r['iteration'])
+    detr = by_model.get('DETR')
+    target = detr[-1]['mAP'] if detr else None
+    detr_iter = None
+    if detr:
+        detr_iter = next(r['iteration'] for r in detr if r['mAP'] >= target)
+    summary = []
+    for name, rows in by_model.items():
+        half = min(rows, key=lambda r: abs(r['iteration'] - iters / 2))
+        reach = None
+        if target is not None:
+            reach = next(
+                (r['iteration'] for r in rows if r['mAP'] >= target), None)
+        summary.append(
+            dict(
+                model=name,
+                half_iteration=half['iteration'],
+                mAP_half=half['mAP'],
+                final_iteration=rows[-1]['iteration'],
+                mAP_final=rows[-1]['mAP'],
+                detr_final_mAP=target,
+                iters_to_detr_final=reach if reach is not None else
+                'not reached',
+                fraction_of_detr_iters=(reach / detr_iter)
+                if reach is not None and detr_iter else ''))
+    return summary
+
+
+def plot(curves: List[Dict[str, Any]], path: str, title: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for name in dict.fromkeys(r['model'] for r in curves):
+        rows = sorted((r for r in curves if r['model'] == name),
+                      key=lambda r: r['iteration'])
+        ax.plot([r['iteration'] for r in rows], [r['mAP'] for r in rows],
+                marker='o', markersize=3, label=name)
+    ax.set_xlabel('training iteration')
+    ax.set_ylabel('COCO bbox mAP (val)')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    print(f'wrote {path}')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--full', action='store_true',
+                        help='the GPU preset (see the module docstring)')
+    parser.add_argument('--out', default='work_dirs/convergence')
+    parser.add_argument('--data-root', default=None,
+                        help='synthetic shapes folder (generated when '
+                        'missing; default <out>/data)')
+    parser.add_argument('--models', nargs='+', default=list(MODELS),
+                        choices=list(MODELS))
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--device', default=None,
+                        help='informational: mmengine uses CUDA if visible')
+    parser.add_argument('--plot-only', action='store_true',
+                        help='re-plot <out>/convergence.csv, train nothing')
+    for key, value in PRESETS['cpu'].items():
+        if isinstance(value, bool):
+            parser.add_argument(f'--{key.replace("_", "-")}', type=int,
+                                choices=[0, 1], default=None)
+        else:
+            parser.add_argument(f'--{key.replace("_", "-")}',
+                                type=type(value), default=None)
+    args = parser.parse_args(argv)
+    opts = dict(PRESETS['full' if args.full else 'cpu'])
+    for key in opts:
+        value = getattr(args, key)
+        if value is not None:
+            opts[key] = type(opts[key])(value)
+    if opts['iters'] < 1 or not 1 <= opts['val_interval'] <= opts['iters']:
+        parser.error('need --iters >= 1 and 1 <= --val-interval <= --iters')
+    if opts['size'] < 32:
+        parser.error('--size must be at least 32 (the generator\'s minimum)')
+    args.opts = opts
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> List[Dict]:
+    args = parse_args(argv)
+    opts = args.opts
+    os.makedirs(args.out, exist_ok=True)
+    curve_csv = osp.join(args.out, 'convergence.csv')
+    if args.plot_only:
+        with open(curve_csv) as f:
+            curves = [
+                dict(model=r['model'], iteration=int(r['iteration']),
+                     mAP=float(r['mAP']), mAP_50=float(r['mAP_50']))
+                for r in csv.DictReader(f)
+            ]
+    else:
+        import torch
+        device = args.device or ('cuda' if torch.cuda.is_available() else
+                                 'cpu')
+        if opts['amp'] and device == 'cpu':
+            opts['amp'] = False  # AmpOptimWrapper needs CUDA
+        data_root = args.data_root or osp.join(args.out, 'data')
+        if not osp.isfile(
+                osp.join(data_root, 'annotations', 'instances_val.json')):
+            common.load_tool(
+                'dataset_generators/generate_synthetic_shapes.py').generate(
+                    data_root, num_train=opts['num_train'],
+                    num_val=opts['num_val'], size=opts['size'],
+                    seed=args.seed)
+        print('recipe: ' + json.dumps(opts), flush=True)
+        curves = []
+        for name in args.models:
+            curves += train_one(name, opts, data_root, args.out, args.seed,
+                                device)
+            # written after every model, so a stopped study keeps its curves
+            common.write_csv(curve_csv, curves,
+                             ['model', 'iteration', 'mAP', 'mAP_50'])
+    summary = summarize(curves, opts['iters'])
+    common.print_table(summary, [
+        'model', 'half_iteration', 'mAP_half', 'final_iteration',
+        'mAP_final', 'iters_to_detr_final', 'fraction_of_detr_iters'
+    ])
+    common.write_csv(osp.join(args.out, 'summary.csv'), summary,
+                     list(summary[0].keys()))
+    plot(curves, osp.join(args.out, 'convergence.png'),
+         f'{opts["size"]} px synthetic shapes, R{opts["depth"]}-'
+         f'{"C4" if opts["c4"] else "C5"}, {opts["enc_layers"]}+'
+         f'{opts["dec_layers"]} layers, {opts["queries"]} queries, '
+         f'batch {opts["batch"]}, seed {args.seed}')
+    return summary
+
+
+if __name__ == '__main__':
+    main()

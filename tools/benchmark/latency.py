@@ -1,0 +1,262 @@
+#!/usr/bin/env python
+"""Latency, parameters and FLOPs of the package's models next to the model zoo.
+
+One process, one device, the same random input for every model of a row
+group: each model is built from its config with random weights (no
+download), put in eval mode and run as ``model(inputs, data_samples,
+mode='tensor')`` - the whole network (backbone, neck, transformer / decoder,
+heads) without the post-processing (box decoding, NMS-free top-k, resizing
+of masks), batch 1. Timing: ``--warmup`` untimed runs per model, then
+``--runs`` timed rounds; in each round every model runs once, one after the
+other (round-robin), so a change of machine load during the measurement
+affects every model alike. The table gives the median (and the spread
+between the 25th and 75th percentile) per model and each column's ratio to
+the first row of its group (the baseline).
+
+FLOPs are fvcore-style (one multiply-add = one FLOP) from mmengine's
+``FlopAnalyzer`` with the package tools' rules for attention with an
+additive mask (``baddbmm``) and fused attention
+(``scaled_dot_product_attention``), see ``benchmark_utils.flop_analyzer_total``.
+
+Examples::
+
+    python tools/benchmark/latency.py                       # det + seg tables
+    python tools/benchmark/latency.py --task det --sizes 512x512 \
+        --extra configs/smca_detr/smca-detr-ms_r50_8xb2-50e_coco.py
+    python tools/benchmark/latency.py --task seg --device cuda --runs 50
+"""
+import argparse
+import os.path as osp
+import statistics
+import sys
+import time
+from typing import Any, Dict, List, Sequence, Tuple
+
+import torch
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import benchmark_utils as common  # noqa: E402
+
+# (name, config); the first entry of each list is the baseline of the ratios
+DET_MODELS: List[Tuple[str, str]] = [
+    ('DETR-R50 (mmdet, 100 q)', 'mmdet::detr/detr_r50_8xb2-150e_coco.py'),
+    ('SMCA-DETR-R50 single-scale (300 q)',
+     'configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py'),
+    ('Conditional DETR-R50 (mmdet)',
+     'mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py'),
+    ('DAB-DETR-R50 (mmdet)', 'mmdet::dab_detr/dab-detr_r50_8xb2-50e_coco.py'),
+    ('Deformable DETR-R50 (mmdet)',
+     'mmdet::deformable_detr/deformable-detr_r50_16xb2-50e_coco.py'),
+]
+SEG_MODELS: List[Tuple[str, str]] = [
+    ('UNet-S5-D16 (mmseg)',
+     'mmseg::unet/unet-s5-d16_fcn_4xb4-40k_hrf-256x256.py'),
+    ('TransFuse-S', 'configs/transfuse/'
+     'transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py'),
+    ('TransFuse-L',
+     'configs/transfuse/transfuse-l_r50-deit-b_1xb16-30e_polyp-352x352.py'),
+    ('SegFormer-B0 (mmseg)',
+     'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py'),
+]
+DET_SIZES = ['512x512', '800x1216']
+SEG_SIZES = ['192x256', '352x352']
+COLUMNS = [
+    'task', 'size', 'model', 'config', 'device', 'params_M', 'GFLOPs',
+    'latency_ms', 'latency_p25_ms', 'latency_p75_ms', 'runs',
+    'latency_ratio', 'flops_ratio', 'params_ratio'
+]
+
+
+def _sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def time_models(models: Sequence[Dict[str, Any]], inputs: torch.Tensor,
+                samples: Sequence[Any], warmup: int, runs: int,
+                device: str) -> Dict[str, List[float]]:
+    """Seconds per forward of each model: ``warmup`` untimed runs each,
+    then ``runs`` round-robin rounds of one timed run per model."""
+    times: Dict[str, List[float]] = {m['name']: [] for m in models}
+    with torch.no_grad():
+        for m in models:
+            for _ in range(warmup):
+                m['model'](inputs, list(samples), mode='tensor')
+            _sync(device)
+        for _ in range(runs):
+            for m in models:
+                _sync(device)
+                start = time.perf_counter()
+                m['model'](inputs, list(samples), mode='tensor')
+                _sync(device)
+                times[m['name']].append(time.perf_counter() - start)
+    return times
+
+
+def _quantile(values: List[float], q: float) -> float:
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def benchmark_group(task: str, entries: Sequence[Tuple[str, str]],
+                    sizes: Sequence[str], args: argparse.Namespace,
+                    cfg_options: Dict[str, Any] = None) -> List[Dict]:
+    """Rows for one task: every model of ``entries`` at every size."""
+    models = []
+    for name, config in entries:
+        cfg = common.load_config(config, cfg_options)
+        if common.task_of(cfg) != task:
+            raise ValueError(f'{config}: a {common.task_of(cfg)} config in '
+                             f'the {task} group')
+        model = common.build_model(cfg).to(args.device)
+        models.append(dict(name=name, config=config, cfg=cfg, model=model))
+        print(f'built {name} ({config})', flush=True)
+    rows = []
+    for size in sizes:
+        height, width = common.parse_size(size)
+        # the same input tensor for every model (detectors and segmentors
+        # of one group share the channel count: 3)
+        inputs, samples = common.make_inputs(
+            models[0]['cfg'], 1, height, width, device=args.device)
+        for m in models:
+            if common.in_channels_of(m['cfg']) != inputs.shape[1]:
+                raise ValueError(f'{m["config"]} expects '
+                                 f'{common.in_channels_of(m["cfg"])}-channel '
+                                 f'input, the baseline {inputs.shape[1]}')
+        flops = {}
+        if not args.no_flops:
+            for m in models:
+                try:
+                    flops[m['name']] = common.flop_analyzer_total(
+                        m['model'], inputs, samples)
+                except Exception as exc:  # a model jit cannot trace
+                    print(f'FLOPs of {m["name"]} not counted: {exc!r}')
+        times = time_models(models, inputs, samples, args.warmup, args.runs,
+                            args.device)
+        for m in models:
+            t = times[m['name']]
+            rows.append(
+                dict(
+                    task=task,
+                    size=f'{height}x{width}',
+                    model=m['name'],
+                    config=m['config'],
+                    device=args.device,
+                    params_M=common.count_params(m['model']) / 1e6,
+                    GFLOPs=flops[m['name']] / 1e9
+                    if m['name'] in flops else '',
+                    latency_ms=statistics.median(t) * 1e3,
+                    latency_p25_ms=_quantile(t, 0.25) * 1e3,
+                    latency_p75_ms=_quantile(t, 0.75) * 1e3,
+                    runs=len(t)))
+        base = rows[-len(models)]
+        for row in rows[-len(models):]:
+            row['latency_ratio'] = row['latency_ms'] / base['latency_ms']
+            row['params_ratio'] = row['params_M'] / base['params_M']
+            if row['GFLOPs'] != '' and base['GFLOPs'] != '':
+                row['flops_ratio'] = row['GFLOPs'] / base['GFLOPs']
+        common.print_table(rows[-len(models):], [
+            'size', 'model', 'params_M', 'GFLOPs', 'latency_ms',
+            'latency_p25_ms', 'latency_p75_ms', 'latency_ratio',
+            'flops_ratio'
+        ])
+    return rows
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--task', choices=['det', 'seg', 'all'],
+                        default='all')
+    parser.add_argument(
+        '--extra',
+        nargs='+',
+        default=[],
+        metavar='CONFIG',
+        help='more configs, appended to the group of their scope '
+        '(mmdet -> det, mmseg -> seg), e.g. the multi-scale SMCA config')
+    parser.add_argument(
+        '--det-models',
+        nargs='+',
+        metavar='CONFIG',
+        help='replace the default detection list (first = baseline)')
+    parser.add_argument(
+        '--seg-models',
+        nargs='+',
+        metavar='CONFIG',
+        help='replace the default segmentation list (first = baseline)')
+    parser.add_argument('--det-sizes', nargs='+', default=DET_SIZES,
+                        metavar='HxW')
+    parser.add_argument('--seg-sizes', nargs='+', default=SEG_SIZES,
+                        metavar='HxW')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--runs', type=int, default=10)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch.set_num_threads (CPU)')
+    parser.add_argument('--no-flops', action='store_true')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='overrides applied to every config (tests use them to shrink '
+        'the models), values parsed as Python literals')
+    parser.add_argument('--out', default='work_dirs/benchmark/latency.csv')
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.warmup < 0:
+        parser.error('--runs must be >= 1 and --warmup >= 0')
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: no CUDA device is available')
+    args.cfg_options = parse_cfg_options(args.cfg_options)
+    return args
+
+
+def parse_cfg_options(items: Sequence[str]) -> Dict[str, Any]:
+    """``['model.x=1', ...]`` -> ``{'model.x': 1}`` (Python literals)."""
+    import ast
+    out = {}
+    for item in items:
+        if '=' not in item:
+            raise ValueError(f'--cfg-options {item!r}: expected KEY=VALUE')
+        key, value = item.split('=', 1)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
+def _entries(configs, defaults) -> List[Tuple[str, str]]:
+    if configs is None:
+        return list(defaults)
+    return [(osp.splitext(osp.basename(c))[0], c) for c in configs]
+
+
+def main(argv=None) -> List[Dict]:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    det = _entries(args.det_models, DET_MODELS)
+    seg = _entries(args.seg_models, SEG_MODELS)
+    for config in args.extra:
+        task = common.task_of(common.load_config(config))
+        (det if task == 'det' else seg).append(
+            (osp.splitext(osp.basename(config))[0], config))
+    print(f'device {args.device}, torch threads {torch.get_num_threads()}, '
+          f'warm-up {args.warmup}, {args.runs} timed runs per model')
+    rows = []
+    if args.task in ('det', 'all'):
+        rows += benchmark_group('det', det, args.det_sizes, args,
+                                args.cfg_options)
+    if args.task in ('seg', 'all'):
+        rows += benchmark_group('seg', seg, args.seg_sizes, args,
+                                args.cfg_options)
+    common.write_csv(args.out, rows, COLUMNS)
+    return rows
+
+
+if __name__ == '__main__':
+    main()
