@@ -58,12 +58,12 @@ run_job() {  # scope config name label
   local dir="$WORK/$name"
   rm -rf "$dir"
   say "train $label: mim train $scope $config (log, checkpoints: $dir)"
-  "$MIM" train "$scope" "$config" --work-dir "$dir" "${EXTRA[@]}"
+  "$MIM" train "$scope" "$config" --work-dir "$dir" ${EXTRA[@]+"${EXTRA[@]}"}
   local ckpt
   ckpt=$(cat "$dir/last_checkpoint")
   say "test $label: mim test $scope $config --checkpoint $ckpt --show-dir $ROOT/$dir/show"
   "$MIM" test "$scope" "$config" --checkpoint "$ckpt" --work-dir "$dir/test" \
-    --show-dir "$ROOT/$dir/show" "${EXTRA[@]}"
+    --show-dir "$ROOT/$dir/show" ${EXTRA[@]+"${EXTRA[@]}"}
 }
 
 run_job mmseg "$SEG_CONFIG" seg TransFuse-S
