@@ -13,12 +13,14 @@ from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
 
 summarize = load_tool('analysis_tools/summarize_runs.py')
 
-SEG_DEMO = osp.join(CONFIG_ROOT, 'transfuse',
-                    'transfuse-s_r34-deit-s_1xb4-100_synthetic-polyp-128x128.py')
+SEG_DEMO = osp.join(
+    CONFIG_ROOT, 'transfuse',
+    'transfuse-s_r34-deit-s_1xb4-100_synthetic-polyp-128x128.py')
 DET_DEMO = osp.join(CONFIG_ROOT, 'smca_detr',
                     'smca-detr_r18_1xb4-10e_synthetic-shapes-160x160.py')
-SEG_FULL = osp.join(CONFIG_ROOT, 'transfuse',
-                    'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
+SEG_FULL = osp.join(
+    CONFIG_ROOT, 'transfuse',
+    'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
 DET_FULL = osp.join(CONFIG_ROOT, 'smca_detr',
                     'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
 
