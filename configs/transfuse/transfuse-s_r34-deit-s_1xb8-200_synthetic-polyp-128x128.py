@@ -22,3 +22,13 @@ train_cfg = dict(max_iters=200, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=100, max_keep_ckpts=1))
+# Same numbers on every run on one machine: seeded init, augmentation and
+# sampling (mmengine also seeds each dataloader worker with seed + worker id),
+# and torch.use_deterministic_algorithms(True) (an op without a deterministic
+# kernel raises instead of varying). Float reductions still depend on the
+# number of intra-op threads and the CPU's kernels: tools/demo.sh pins the
+# threads (DEMO_THREADS, default 1). On a GPU torch has no deterministic
+# backward for bilinear interpolate / adaptive average pooling (both used
+# here) and raises: pass `--cfg-options randomness.deterministic=False` there
+# (tools/demo.sh does when CUDA is available).
+randomness = dict(seed=0, deterministic=True)

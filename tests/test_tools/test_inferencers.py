@@ -29,7 +29,7 @@ def test_mmseg_inferencer_on_transfuse_config(tmp_path):
 
 def test_det_inferencer_on_smca_config(tmp_path):
     from mmdet.apis import DetInferencer
-    config = _one('smca_detr/smca-detr_*_synthetic-shapes-160x160.py')
+    config = _one('smca_detr/smca-detr_r18_1xb8-*_synthetic-shapes-160x160.py')
     inferencer = DetInferencer(model=config, weights=None, device='cpu')
     img = np.random.default_rng(0).integers(0, 255, (96, 128, 3),
                                             dtype=np.uint8)

@@ -6,15 +6,30 @@ that mmengine writes (test runs log their metrics there; training runs also
 write ``vis_data/scalars.json``, used when no such file exists), i.e. the
 metrics the loop logged last, and prints them side by side.
 
+With ``--first-val TRAIN_DIR ...`` (one training work dir per test run, same
+order) the table also shows the first validation those trainings logged
+(``<timestamp>/vis_data/scalars.json``), the reference point that shows how
+far the model got since: ``make demo`` prints this table.
+
 Example::
 
     python tools/analysis_tools/summarize_runs.py work_dirs/demo/seg/test
+    python tools/analysis_tools/summarize_runs.py \\
+        work_dirs/demo/seg/test work_dirs/demo/det/test \\
+        --first-val work_dirs/demo/seg work_dirs/demo/det
 """
 import argparse
 import glob
 import json
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
+
+NOT_METRICS = ('step', 'data_time', 'time', 'iter', 'epoch')
+
+
+def _read_lines(path: str) -> List[dict]:
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def last_metrics(work_dir: str) -> Dict[str, float]:
@@ -27,16 +42,37 @@ def last_metrics(work_dir: str) -> Dict[str, float]:
         raise FileNotFoundError(
             f'no mmengine metric log (<timestamp>/<timestamp>.json or '
             f'<timestamp>/vis_data/scalars.json) under {work_dir}')
-    with open(files[-1]) as f:
-        lines = [json.loads(line) for line in f if line.strip()]
+    lines = _read_lines(files[-1])
     if not lines:
         raise ValueError(f'{files[-1]} holds no metrics')
     return {
         k: v
         for k, v in lines[-1].items()
-        if isinstance(v, (int, float)) and k not in ('step', 'data_time',
-                                                      'time', 'iter', 'epoch')
+        if isinstance(v, (int, float)) and k not in NOT_METRICS
     }
+
+
+def first_val_metrics(train_dir: str,
+                      keys: List[str]) -> Tuple[str, Dict[str, float]]:
+    """The first validation record of the newest training run in
+    ``train_dir`` holding any of ``keys``, and where it was taken
+    (``'iter N'`` or ``'epoch N'``: mmengine logs validations with the
+    iteration, or for epoch-based loops the epoch, as ``step``)."""
+    files = sorted(
+        glob.glob(osp.join(train_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise FileNotFoundError(
+            f'no training log <timestamp>/vis_data/scalars.json under '
+            f'{train_dir}')
+    lines = _read_lines(files[-1])
+    by_epoch = any('epoch' in line for line in lines)
+    for line in lines:
+        found = {k: line[k] for k in keys if k in line}
+        if found:
+            unit = 'epoch' if by_epoch else 'iter'
+            return f'{unit} {line.get("step", "?")}', found
+    raise ValueError(f'{files[-1]} holds no validation with any of the '
+                     f'metrics {keys} (did the training validate?)')
 
 
 def format_table(rows: List[List[str]]) -> str:
@@ -46,15 +82,40 @@ def format_table(rows: List[List[str]]) -> str:
     return '\n'.join(lines)
 
 
+def summary_rows(work_dirs: List[str],
+                 first_val: Optional[List[str]] = None) -> List[List[str]]:
+    """Header plus one row per (run, metric)."""
+    if first_val is not None and len(first_val) != len(work_dirs):
+        raise ValueError(
+            f'--first-val takes one training work dir per run: got '
+            f'{len(first_val)} for {len(work_dirs)} runs')
+    if first_val is None:
+        rows = [['run', 'metric', 'value']]
+    else:
+        rows = [['run', 'metric', 'first val', 'at', 'final test']]
+    for i, wd in enumerate(work_dirs):
+        final = last_metrics(wd)
+        if first_val is None:
+            rows += [[wd, k, f'{v:.4f}'] for k, v in final.items()]
+            continue
+        at, early = first_val_metrics(first_val[i], list(final))
+        for k, v in final.items():
+            e = f'{early[k]:.4f}' if k in early else '-'
+            rows.append([wd, k, e, at, f'{v:.4f}'])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument(
+        '--first-val',
+        nargs='+',
+        metavar='TRAIN_DIR',
+        help='training work dirs (one per run): also show their first '
+        'validation')
     args = parser.parse_args()
-    rows = [['run', 'metric', 'value']]
-    for wd in args.work_dirs:
-        for k, v in last_metrics(wd).items():
-            rows.append([wd, k, f'{v:.4f}'])
-    print(format_table(rows))
+    print(format_table(summary_rows(args.work_dirs, args.first_val)))
 
 
 if __name__ == '__main__':
