@@ -48,7 +48,7 @@ import importlib, sys
 import torch
 import mmcv, mmcv.ops  # noqa: F401  compiled ops must load against this torch
 import mmdet.models, mmseg.models  # noqa: F401
-import timm, mim  # noqa: F401
+import timm, mim, psutil, seaborn  # noqa: F401  (psutil, seaborn: mmdet benchmark.py, analyze_logs.py)
 import mmplugin_transfuse  # noqa: F401
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
 import cv2
@@ -175,7 +175,7 @@ fi
 
 # ---------------------------------------------------------------- mmdet, mmseg, timm, mim
 pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
-  "opencv-python>=4.5,<5" ftfy regex pytest nibabel scipy pycocotools
+  "opencv-python>=4.5,<5" ftfy regex pytest nibabel scipy pycocotools psutil seaborn
 # openmim without opendatalab/openxlab (they pin setuptools~=60 -> torch downgrade).
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
 pip_install -c "$CONSTRAINTS" Click colorama model-index pandas requests rich tabulate

@@ -37,6 +37,7 @@ from mmdet.utils import ConfigType
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
+from mmplugin_transfuse.utils import use_grad_checkpointing
 from .gaussian_prior import key_grid
 from .sdpa_attention import SDPAMultiheadAttention, additive_mask
 from .smca_decoder import (SMCATransformerDecoder,
@@ -333,7 +334,7 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
             if return_priors:
                 priors.append((log_priors, alpha))
             run_layer = layer
-            if self.with_cp and self.training and torch.is_grad_enabled():
+            if use_grad_checkpointing(self):
                 run_layer = partial(cp.checkpoint, layer, use_reentrant=False)
             query = run_layer(query, query_pos, key, key_pos,
                               key_padding_mask, log_priors, alpha,

@@ -35,6 +35,8 @@ from mmdet.utils import ConfigType
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
+from mmplugin_transfuse.utils import use_grad_checkpointing
+
 
 def depthwise_conv(dims: int, kernel_size: int, stride: int = 1) -> nn.Conv2d:
     """``dims``-channel depthwise conv with 'same'-style padding."""
@@ -187,7 +189,7 @@ class SMCADWConvEncoder(BaseModule):
             ]
 
         maps, pos = to_maps(query), to_maps(query_pos)
-        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
+        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
             if use_cp:
                 maps = cp.checkpoint(layer, maps, pos, use_reentrant=False)

@@ -28,6 +28,7 @@ from mmdet.utils import ConfigType
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
+from mmplugin_transfuse.utils import use_grad_checkpointing
 from .sdpa_attention import SDPAMultiheadAttention
 
 LAYER_TYPES = ('intra', 'multi')
@@ -218,7 +219,7 @@ class SMCAMultiScaleEncoder(BaseModule):
         Returns:
             Tensor: Encoder memory, ``(bs, N, dim)``.
         """
-        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
+        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
             if use_cp:
                 query = cp.checkpoint(
