@@ -33,7 +33,6 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import Linear, build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.models.layers.transformer.utils import MLP
-from mmdet.utils import ConfigType
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
