@@ -15,6 +15,7 @@ so that nothing is silently lost. Nothing is ever downloaded: paths must be
 local files.
 """
 import math
+from abc import ABC, abstractmethod
 import os.path as osp
 import pickle
 from typing import Dict, List, Sequence, Tuple
@@ -270,7 +271,7 @@ def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
         logger='current')
 
 
-class PretrainedBranchMixin:
+class PretrainedBranchMixin(ABC):
     """``init_weights`` of the three TransFuse branches (ResNet, ViT, VGG).
 
     With ``init_cfg=dict(type='Pretrained', checkpoint=LOCAL_FILE)`` the
@@ -281,10 +282,12 @@ class PretrainedBranchMixin:
     ``BaseModule``.
     """
 
+    @abstractmethod
     def convert_pretrained(
             self, state_dict: StateDict) -> Tuple[StateDict, List[str]]:
-        """(converted state dict, dropped keys) of a public checkpoint."""
-        raise NotImplementedError
+        """(converted state dict, dropped keys) of a public checkpoint;
+        each branch implements its own layout (ABC: a branch without it
+        cannot be instantiated)."""
 
     def init_from_scratch(self) -> None:
         """Random init on top of mmengine's (nothing by default)."""
