@@ -189,13 +189,15 @@ def test_convergence_models_share_everything_but_the_method():
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
     conv = load_tool('benchmark/convergence.py')
     out = tmp_path / 'conv'
-    conv.main([
-        '--out', str(out), '--models', 'DETR', 'SMCA-DETR', '--size', '32',
-        '--num-train', '2', '--num-val', '2', '--iters', '2',
-        '--val-interval', '1', '--batch', '1', '--enc-layers', '1',
-        '--dec-layers', '1', '--ffn', '32', '--queries', '3', '--workers',
-        '0'
-    ])
+    tiny = [
+        '--out', str(out), '--size', '32', '--num-train', '2', '--num-val',
+        '2', '--iters', '2', '--val-interval', '1', '--batch', '1',
+        '--enc-layers', '1', '--dec-layers', '1', '--ffn', '32', '--queries',
+        '3', '--workers', '0'
+    ]
+    # one model per call: the second call keeps the first model's curve
+    conv.main(tiny + ['--models', 'DETR'])
+    conv.main(tiny + ['--models', 'SMCA-DETR'])
     curves = _rows(out / 'convergence.csv')
     assert [(r['model'], r['iteration']) for r in curves] == [
         ('DETR', '1'), ('DETR', '2'), ('SMCA-DETR', '1'), ('SMCA-DETR', '2')

@@ -42,6 +42,8 @@ Examples::
 
     python tools/benchmark/convergence.py --out work_dirs/convergence
     python tools/benchmark/convergence.py --iters 3000   # all stop at 3000
+    # one model per call: curves of the other models in --out are kept
+    python tools/benchmark/convergence.py --models DETR --out work_dirs/conv
     python tools/benchmark/convergence.py --full --out work_dirs/conv_full
     python tools/benchmark/convergence.py --plot-only --out work_dirs/convergence
 """
@@ -221,6 +223,16 @@ def read_val_metrics(log_dir: str) -> List[Dict[str, float]]:
     return rows
 
 
+def read_curves(path: str) -> List[Dict[str, Any]]:
+    """The rows of a ``convergence.csv`` written by :func:`main`."""
+    with open(path) as f:
+        return [
+            dict(model=r['model'], iteration=int(r['iteration']),
+                 mAP=float(r['mAP']), mAP_50=float(r['mAP_50']))
+            for r in csv.DictReader(f)
+        ]
+
+
 def train_one(name: str, opts: Dict[str, Any], data_root: str, out: str,
               seed: int, device: str) -> List[Dict[str, Any]]:
     from mmengine.runner import Runner
@@ -329,12 +341,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
     os.makedirs(args.out, exist_ok=True)
     curve_csv = osp.join(args.out, 'convergence.csv')
     if args.plot_only:
-        with open(curve_csv) as f:
-            curves = [
-                dict(model=r['model'], iteration=int(r['iteration']),
-                     mAP=float(r['mAP']), mAP_50=float(r['mAP_50']))
-                for r in csv.DictReader(f)
-            ]
+        curves = read_curves(curve_csv)
     else:
         import torch
         device = args.device or ('cuda' if torch.cuda.is_available() else
@@ -350,7 +357,12 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                     num_val=opts['num_val'], size=opts['size'],
                     seed=args.seed)
         print('recipe: ' + json.dumps(opts), flush=True)
-        curves = []
+        # models trained by an earlier call into the same --out are kept, so
+        # the study can run one model at a time (e.g. one per job)
+        curves = [
+            r for r in (read_curves(curve_csv) if osp.isfile(curve_csv) else
+                        []) if r['model'] not in args.models
+        ]
         for name in args.models:
             curves += train_one(name, opts, data_root, args.out, args.seed,
                                 device)
