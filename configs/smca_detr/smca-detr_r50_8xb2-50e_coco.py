@@ -22,7 +22,12 @@ model = dict(
             # reference code's type4); one prior per head or head-shared
             scale_mode='Indep',
             head_shared_prior=False,
-            beta=8.0)),
+            beta=8.0,
+            # attention through F.scaled_dot_product_attention (log G as an
+            # additive mask); False: mmcv's MultiheadAttention, same weights
+            # and outputs. `encoder.layer_cfg.fused_attention` (default True)
+            # is the encoder's switch.
+            fused_attention=True)),
     bbox_head=dict(
         type='SMCADETRHead',
         # the reference divides the class loss by the box count averaged

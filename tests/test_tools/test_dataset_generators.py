@@ -123,3 +123,25 @@ def test_shapes_deterministic(tmp_path):
     shapes_gen.generate(str(tmp_path / 'c'), 3, 2, 64, seed=2)
     assert _digest(str(tmp_path / 'a')) == _digest(str(tmp_path / 'b'))
     assert _digest(str(tmp_path / 'a')) != _digest(str(tmp_path / 'c'))
+
+
+def test_shapes_class_and_object_count_options(tmp_path):
+    counts, classes = [], set()
+    for i in range(40):
+        _, anns = shapes_gen.make_sample(0, 0, i, 128, num_classes=3,
+                                         objects=(1, 4))
+        counts.append(len(anns))
+        classes |= {a['category_id'] for a in anns}
+    # shapes almost entirely outside the image are dropped, so an image may
+    # keep fewer than drawn, but never more than 4 and never 4 classes
+    assert max(counts) == 4 and sum(c == 0 for c in counts) <= 2
+    assert classes == {1, 2, 3}
+    shapes_gen.generate(str(tmp_path / 's'), 2, 1, 64, num_classes=3,
+                        objects=(1, 4))
+    with open(tmp_path / 's' / 'annotations' / 'instances_val.json') as f:
+        names = [c['name'] for c in json.load(f)['categories']]
+    assert names == ['circle', 'square', 'triangle']
+    with pytest.raises(ValueError, match='--num-classes'):
+        shapes_gen.generate(str(tmp_path / 'x'), 1, 1, 64, num_classes=5)
+    with pytest.raises(ValueError, match='--objects'):
+        shapes_gen.generate(str(tmp_path / 'x'), 1, 1, 64, objects=(3, 2))

@@ -27,8 +27,8 @@ Presets (every field can be overridden on the command line):
 
 * default (``cpu``), the recipe that separates DETR from Conditional DETR on
   2 CPU cores: synthetic shapes (``tools/dataset_generators/
-  generate_synthetic_shapes.py``: 4 classes, 0-6 shapes per image) at
-  128 px, 2000 train / 200 val; ResNet-18 cut after stage 3 (stride 16),
+  generate_synthetic_shapes.py --num-classes 3 --objects 1 4``: 1-4 shapes
+  of 3 classes per image) at 128 px, 2000 train / 200 val; ResNet-18 cut after stage 3 (stride 16),
   random init; 3 encoder + 3 decoder layers, FFN 1024, dropout 0.1,
   20 queries; batch 8, AdamW 1e-4 constant (weight decay 1e-4, backbone at
   the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
@@ -75,6 +75,9 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         size=128,
         num_train=2000,
         num_val=200,
+        num_classes=3,
+        min_objects=1,
+        max_objects=4,
         depth=18,
         c4=True,
         enc_layers=3,
@@ -94,6 +97,9 @@ PRESETS: Dict[str, Dict[str, Any]] = {
         size=512,
         num_train=10000,
         num_val=1000,
+        num_classes=3,
+        min_objects=1,
+        max_objects=4,
         depth=50,
         c4=False,
         enc_layers=6,
@@ -159,14 +165,15 @@ def run_config(name: str, opts: Dict[str, Any], data_root: str,
                work_dir: str, seed: int, device: str):
     """The full mmengine config of one model's run."""
     cfg = common.load_config(RUNTIME_CONFIG)
-    num_classes = len(cfg.metainfo['classes'])
-    cfg.model = model_config(name, opts, num_classes)
+    classes = tuple(cfg.metainfo['classes'][:opts['num_classes']])
+    cfg.model = model_config(name, opts, len(classes))
     cfg.work_dir = work_dir
     root = data_root.rstrip('/') + '/'
     size = (opts['size'], opts['size'])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dl = cfg[loader]
         dl.dataset.data_root = root
+        dl.dataset.metainfo = dict(classes=classes)
         for step in dl.dataset.pipeline:
             if step['type'] == 'Resize':
                 step['scale'] = size
@@ -221,6 +228,18 @@ def read_val_metrics(log_dir: str) -> List[Dict[str, float]]:
     if not rows:
         raise RuntimeError(f'{path} holds no coco/bbox_mAP value')
     return rows
+
+
+def check_data(val_json: str, num_classes: int) -> None:
+    """Refuse a data folder generated for another class count (a reused
+    ``--out`` or ``--data-root``), rather than train on the wrong set."""
+    with open(val_json) as f:
+        found = len(json.load(f)['categories'])
+    if found != num_classes:
+        raise ValueError(
+            f'{val_json} has {found} categories, the recipe asks for '
+            f'{num_classes} (--num-classes): use another --out / '
+            '--data-root or delete that folder to regenerate it')
 
 
 def read_curves(path: str) -> List[Dict[str, Any]]:
@@ -329,6 +348,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             opts[key] = type(opts[key])(value)
     if opts['iters'] < 1 or not 1 <= opts['val_interval'] <= opts['iters']:
         parser.error('need --iters >= 1 and 1 <= --val-interval <= --iters')
+    if not 1 <= opts['num_classes'] <= 4:
+        parser.error('--num-classes must be in 1..4 (the generator\'s '
+                     'classes)')
+    if not 0 <= opts['min_objects'] <= opts['max_objects']:
+        parser.error('need 0 <= --min-objects <= --max-objects')
     if opts['size'] < 32:
         parser.error('--size must be at least 32 (the generator\'s minimum)')
     args.opts = opts
@@ -349,13 +373,15 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
         if opts['amp'] and device == 'cpu':
             opts['amp'] = False  # AmpOptimWrapper needs CUDA
         data_root = args.data_root or osp.join(args.out, 'data')
-        if not osp.isfile(
-                osp.join(data_root, 'annotations', 'instances_val.json')):
+        val_json = osp.join(data_root, 'annotations', 'instances_val.json')
+        if not osp.isfile(val_json):
             common.load_tool(
                 'dataset_generators/generate_synthetic_shapes.py').generate(
                     data_root, num_train=opts['num_train'],
                     num_val=opts['num_val'], size=opts['size'],
-                    seed=args.seed)
+                    seed=args.seed, num_classes=opts['num_classes'],
+                    objects=(opts['min_objects'], opts['max_objects']))
+        check_data(val_json, opts['num_classes'])
         print('recipe: ' + json.dumps(opts), flush=True)
         # models trained by an earlier call into the same --out are kept, so
         # the study can run one model at a time (e.g. one per job)

@@ -37,18 +37,25 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import benchmark_utils as common  # noqa: E402
 
-# (name, config); the first entry of each list is the baseline of the ratios
-DET_MODELS: List[Tuple[str, str]] = [
+SMCA_R50 = 'configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py'
+# SMCA's attentions through mmcv's MultiheadAttention (before the fused path)
+UNFUSED = {
+    'model.encoder.layer_cfg.fused_attention': False,
+    'model.decoder.layer_cfg.fused_attention': False,
+}
+# (name, config[, config overrides]); the first entry of each list is the
+# baseline of the ratios
+DET_MODELS: List[Tuple] = [
     ('DETR-R50 (mmdet, 100 q)', 'mmdet::detr/detr_r50_8xb2-150e_coco.py'),
-    ('SMCA-DETR-R50 single-scale (300 q)',
-     'configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py'),
+    ('SMCA-DETR-R50 single-scale (300 q)', SMCA_R50),
+    ('SMCA-DETR-R50 single-scale, unfused attention', SMCA_R50, UNFUSED),
     ('Conditional DETR-R50 (mmdet)',
      'mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py'),
     ('DAB-DETR-R50 (mmdet)', 'mmdet::dab_detr/dab-detr_r50_8xb2-50e_coco.py'),
     ('Deformable DETR-R50 (mmdet)',
      'mmdet::deformable_detr/deformable-detr_r50_16xb2-50e_coco.py'),
 ]
-SEG_MODELS: List[Tuple[str, str]] = [
+SEG_MODELS: List[Tuple] = [
     ('UNet-S5-D16 (mmseg)',
      'mmseg::unet/unet-s5-d16_fcn_4xb4-40k_hrf-256x256.py'),
     ('TransFuse-S', 'configs/transfuse/'
@@ -101,13 +108,15 @@ def _quantile(values: List[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
-def benchmark_group(task: str, entries: Sequence[Tuple[str, str]],
+def benchmark_group(task: str, entries: Sequence[Tuple],
                     sizes: Sequence[str], args: argparse.Namespace,
                     cfg_options: Dict[str, Any] = None) -> List[Dict]:
-    """Rows for one task: every model of ``entries`` at every size."""
+    """Rows for one task: every model of ``entries`` (``(name, config[,
+    overrides])``) at every size."""
     models = []
-    for name, config in entries:
-        cfg = common.load_config(config, cfg_options)
+    for name, config, *own in entries:
+        options = dict(cfg_options or {}, **(own[0] if own else {}))
+        cfg = common.load_config(config, options)
         if common.task_of(cfg) != task:
             raise ValueError(f'{config}: a {common.task_of(cfg)} config in '
                              f'the {task} group')
@@ -229,7 +238,7 @@ def parse_cfg_options(items: Sequence[str]) -> Dict[str, Any]:
     return out
 
 
-def _entries(configs, defaults) -> List[Tuple[str, str]]:
+def _entries(configs, defaults) -> List[Tuple]:
     if configs is None:
         return list(defaults)
     return [(osp.splitext(osp.basename(c))[0], c) for c in configs]

@@ -16,6 +16,9 @@ def build_decoder(num_layers: int = 2,
     cfg = copy.deepcopy(load_r50_cfg().model.decoder)
     cfg.num_layers = num_layers
     cfg.layer_cfg.scale_mode = scale_mode
+    # the weights are read from nn.MultiheadAttention (unfused path); the
+    # fused path equals it (test_smca_fused_attention.py)
+    cfg.layer_cfg.fused_attention = False
     torch.manual_seed(0)
     decoder = SMCATransformerDecoder(**cfg).eval()
     return decoder

@@ -4,6 +4,11 @@ Every layer adds ``log G`` (Gaussian-like prior around each query's predicted
 centre, :func:`gaussian_log_prior`) to its cross-attention logits through the
 additive float ``cross_attn_mask`` of mmdet's
 :class:`DetrTransformerDecoderLayer`; nothing else of the DETR layer changes.
+SMCA's co-attention is then exactly ``softmax(Q K^T / sqrt(d) + log G) V``
+(paper Eq. 5), i.e. ``F.scaled_dot_product_attention`` with an additive
+float mask: with ``fused_attention`` (default) both attentions of the layer
+run through :class:`SDPAMultiheadAttention` (same parameter names as mmcv's
+``MultiheadAttention``, which materialises the weights).
 Paper: Gao et al., "Fast Convergence of DETR with Spatially Modulated
 Co-Attention", ICCV 2021, Sec. 3.2; reference code gaopengcuhk/SMCA-DETR
 (``models/transformer.py``), whose module names are kept where they decide
@@ -26,6 +31,7 @@ from torch import Tensor, nn
 
 from mmplugin_transfuse.utils import use_grad_checkpointing
 from .gaussian_prior import gaussian_log_prior, key_grid
+from .sdpa_attention import SDPAMultiheadAttention
 
 # reference `--dynamic_scale` type1..type4, in that order
 SCALE_MODES = ('Fixed', 'Single', 'Indep', 'Cov')
@@ -62,6 +68,10 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
             one per head (False, default; "multi-head" in Table 2).
         beta (float): Smoothing constant of the prior. Defaults to 8.
         predict_center (bool): Build ``center_mlp`` (the first layer only).
+        fused_attention (bool): Self- and co-attention through
+            :class:`SDPAMultiheadAttention` (True, default) or mmcv's
+            ``MultiheadAttention`` (False, the unfused reference path;
+            checkpoints load into either).
         **kwargs: :class:`DetrTransformerDecoderLayer` arguments.
     """
 
@@ -71,6 +81,7 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
                  head_shared_prior: bool = False,
                  beta: float = 8.0,
                  predict_center: bool = False,
+                 fused_attention: bool = True,
                  **kwargs) -> None:
         if scale_mode not in SCALE_MODES:
             raise ValueError(
@@ -82,12 +93,21 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
         self.scale_mode = scale_mode
         self.head_shared_prior = head_shared_prior
         self.beta = float(beta)
+        if not isinstance(fused_attention, bool):
+            raise TypeError('SMCATransformerDecoderLayer: `layer_cfg.'
+                            'fused_attention` must be a bool, got '
+                            f'{fused_attention!r}')
         self.predict_center = predict_center
+        self.fused_attention = fused_attention
         super().__init__(*args, **kwargs)
 
     def _init_layers(self) -> None:
-        """Build the DETR layer, then ``norm4`` and the prior predictors."""
+        """Build the DETR layer (fused attentions if asked), then ``norm4``
+        and the prior predictors."""
         super()._init_layers()
+        if self.fused_attention:
+            self.self_attn = SDPAMultiheadAttention(**self.self_attn_cfg)
+            self.cross_attn = SDPAMultiheadAttention(**self.cross_attn_cfg)
         self.num_heads = self.cross_attn.num_heads
         num_priors = 1 if self.head_shared_prior else self.num_heads
         self.norm4 = build_norm_layer(self.norm_cfg, self.embed_dims)[1]
