@@ -14,11 +14,8 @@ train_dataloader = dict(
         data_prefix=dict(img_path='images', seg_map_path='masks'),
         ann_file='splits/train.txt'))
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/val.txt'))
+    dataset=dict(train_dataloader['dataset'], ann_file='splits/val.txt'))
 test_dataloader = val_dataloader
