@@ -5,12 +5,9 @@
 # runs tools/TOOL in NUM_PROCS processes per node; PYTHON selects the
 # interpreter (default: python).
 set -euo pipefail
-if [ "$#" -lt 2 ]; then
-  echo "usage: $0 TOOL NUM_PROCS [TOOL arguments]" >&2
-  exit 2
-fi
-TOOL=$1
-NPROC=$2
+USAGE="usage: $0 TOOL NUM_PROCS [TOOL arguments]"
+TOOL=${1:?$USAGE}
+NPROC=${2:?$USAGE}
 PORT=${PORT:-29500}
 PYTHON=${PYTHON:-python}
 "$PYTHON" -m torch.distributed.run --nnodes="${NNODES:-1}" \
