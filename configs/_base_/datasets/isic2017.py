@@ -56,14 +56,16 @@ train_dataloader = dict(
         data_root=data_root,
         data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
         pipeline=train_pipeline))
-val_dataloader, test_dataloader = (
-    dict(
-        dataset=dict(
-            train_dataloader['dataset'],
-            data_prefix=dict(
-                img_path=f'images/{split}', seg_map_path=f'masks/{split}'),
-            test_mode=True,
-            pipeline=test_pipeline)) for split in ('val', 'test'))
+val_dataloader = dict(
+    dataset=dict(
+        train_dataloader['dataset'],
+        data_prefix=dict(img_path='images/val', seg_map_path='masks/val'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    dataset=dict(
+        val_dataloader['dataset'],
+        data_prefix=dict(img_path='images/test', seg_map_path='masks/test')))
 val_evaluator = dict(
     type='PerImageDiceMetric', metric_names=['mIoU', 'mDice', 'mAcc'])
 test_evaluator = val_evaluator
