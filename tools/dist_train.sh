@@ -2,12 +2,7 @@
 # Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py options]
 # On a CPU-only machine the processes communicate with gloo (CheckedRunner
 # switches the backend), so this also runs multi-process training on CPU.
+# NNODES, NODE_RANK, MASTER_ADDR, PORT, PYTHON: see tools/dist_launch.sh.
 set -euo pipefail
-CONFIG=$1
-NPROC=$2
-PORT=${PORT:-29500}
-PYTHON=${PYTHON:-python}
-"$PYTHON" -m torch.distributed.run --nnodes="${NNODES:-1}" \
-  --node_rank="${NODE_RANK:-0}" --master_addr="${MASTER_ADDR:-127.0.0.1}" \
-  --nproc_per_node="$NPROC" --master_port="$PORT" \
-  "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"
+exec bash "$(dirname "$0")/dist_launch.sh" train.py "$2" "$1" \
+  --launcher pytorch "${@:3}"

@@ -5,35 +5,15 @@
 #   tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]
 # One task per GPU; tools/train.py reads the rank / world size from Slurm
 # (--launcher slurm). PYTHON selects the interpreter (default: python).
+# The srun call itself is tools/slurm_launch.sh.
 set -euo pipefail
 if [ "$#" -lt 4 ]; then
   echo "usage: $0 PARTITION JOB_NAME CONFIG WORK_DIR [train.py options]" >&2
   exit 2
 fi
-PARTITION=$1
-JOB_NAME=$2
-CONFIG=$3
-WORK_DIR=$4
-GPUS=${GPUS:-8}
-GPUS_PER_NODE=${GPUS_PER_NODE:-8}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
-if [ ! -f "$CONFIG" ]; then
-  echo "$0: config file not found: $CONFIG" >&2
+if [ ! -f "$3" ]; then
+  echo "$0: config file not found: $3" >&2
   exit 2
 fi
-TOOLS=$(cd "$(dirname "$0")" && pwd)
-
-# the repository root first on PYTHONPATH: its mmplugin_transfuse is imported
-PYTHONPATH="$(dirname "$TOOLS")${PYTHONPATH:+:$PYTHONPATH}" \
-srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    $SRUN_ARGS \
-    "$PYTHON" -u "$TOOLS/train.py" "$CONFIG" --work-dir="$WORK_DIR" \
-    --launcher=slurm "${@:5}"
+exec bash "$(dirname "$0")/slurm_launch.sh" "$1" "$2" train.py "$3" \
+    --work-dir="$4" --launcher=slurm "${@:5}"

@@ -22,11 +22,7 @@ model = dict(
             kernel_size=7,
             share_cross_level=True,
             dropout=0.1,
-            ffn_cfg=dict(
-                embed_dims=256,
-                feedforward_channels=1024,
-                num_fcs=2,
-                ffn_drop=0.1,
-                act_cfg=dict(type='ReLU', inplace=True)))),
+            # the multi-scale encoder's FFN (1024)
+            ffn_cfg=_base_.model.encoder.layer_cfg.ffn_cfg)),
     decoder=dict(
         layer_cfg=dict(num_levels=4, level_prior_factors=[0.5, 0.5, 1, 2])))

@@ -3,6 +3,4 @@
 _base_ = './smca-detr-ms_r50_8xb2-50e_coco.py'
 model = dict(
     backbone=dict(
-        depth=101,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='torchvision://resnet101')))
+        depth=101, init_cfg=dict(checkpoint='torchvision://resnet101')))

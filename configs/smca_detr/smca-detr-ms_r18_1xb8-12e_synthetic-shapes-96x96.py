@@ -24,51 +24,23 @@ model = dict(
         layout=['intra', 'multi'],
         num_levels=3,
         intra_share='all',
-        layer_cfg=dict(
-            self_attn_cfg=dict(
-                embed_dims=256, num_heads=8, dropout=0.0, batch_first=True),
-            ffn_cfg=dict(
-                embed_dims=256,
-                feedforward_channels=512,
-                num_fcs=2,
-                ffn_drop=0.0,
-                act_cfg=dict(type='ReLU', inplace=True)))),
+        # the single-scale encoder layer: no dropout, FFN 512
+        layer_cfg=_base_.model.encoder.layer_cfg),
     decoder=dict(layer_cfg=dict(num_levels=3, scale_selection=True)))
 
 img_scale = (96, 96)
-train_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+# the dataset base's pipelines with their Resize step at 96 px
+train_pipeline, test_pipeline = ([
+    dict(step, scale=img_scale) if step['type'] == 'Resize' else step
+    for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs, val_interval=6)
+# the 36-epoch warm-up, and lr / 10 for the last 2 epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=False,
-        begin=0,
-        end=50),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[10],
-        gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs, milestones=[10])
 ]

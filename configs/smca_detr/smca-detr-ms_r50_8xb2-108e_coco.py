@@ -4,12 +4,7 @@
 _base_ = './smca-detr-ms_r50_8xb2-50e_coco.py'
 max_epochs = 108
 train_cfg = dict(max_epochs=max_epochs)
+# the 50-epoch MultiStepLR with its end and milestone moved
 param_scheduler = [
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[86],
-        gamma=0.1)
+    dict(_base_.param_scheduler[0], end=max_epochs, milestones=[86])
 ]

@@ -32,15 +32,13 @@ model = dict(
         num_levels=3,
         # Table 3 weight sharing of intra layers: 'all' | 'ffn' | 'sa' | 'none'
         intra_share='all',
+        # the single-scale encoder layer (self-attention as an
+        # SDPAMultiheadAttention) with FFN 1024
         layer_cfg=dict(
-            self_attn_cfg=dict(  # SDPAMultiheadAttention
-                embed_dims=256, num_heads=8, dropout=0.1, batch_first=True),
+            _base_.model.encoder.layer_cfg,
             ffn_cfg=dict(
-                embed_dims=256,
-                feedforward_channels=1024,
-                num_fcs=2,
-                ffn_drop=0.1,
-                act_cfg=dict(type='ReLU', inplace=True)))),
+                _base_.model.encoder.layer_cfg.ffn_cfg,
+                feedforward_channels=1024))),
     decoder=dict(  # SMCAMultiScaleDecoder
         num_layers=6,
         layer_cfg=dict(  # SMCAMultiScaleDecoderLayer

@@ -11,21 +11,10 @@ _base_ = ['./smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py']
 train_dataloader = dict(batch_size=4)
 max_epochs = 10
 train_cfg = dict(max_epochs=max_epochs, val_interval=2)
+# the 36-epoch warm-up, and lr / 10 for the last 2 epochs (its last 6)
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=False,
-        begin=0,
-        end=50),
-    # lr / 10 for the last 2 epochs, as the 36-epoch schedule's last 6
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[8],
-        gamma=0.1)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_epochs, milestones=[8])
 ]
 default_hooks = dict(checkpoint=dict(interval=10, max_keep_ckpts=1))
 auto_scale_lr = dict(base_batch_size=4)

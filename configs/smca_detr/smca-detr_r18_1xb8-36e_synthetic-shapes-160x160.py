@@ -108,20 +108,11 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=1.0),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 train_cfg = dict(max_epochs=max_epochs, val_interval=6)
+# 50-iteration linear warm-up, then the schedule base's MultiStepLR with lr
+# / 10 for the last 6 epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.01,
-        by_epoch=False,
-        begin=0,
-        end=50),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[30],
-        gamma=0.1)
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(_base_.param_scheduler[0], end=max_epochs, milestones=[30])
 ]
 default_hooks = dict(
     logger=dict(interval=10), checkpoint=dict(interval=6, max_keep_ckpts=2))

@@ -101,14 +101,11 @@ train_dataloader = dict(
 
 max_epochs = 50
 train_cfg = dict(max_epochs=max_epochs)
+# the reference lr drop (as schedule_det_adamw_50e.py, which cannot be a second
+# base here: mmdet's DETR config already defines the schedule keys)
 param_scheduler = [
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_epochs,
-        by_epoch=True,
-        milestones=[40],
-        gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True,
+         milestones=[40], gamma=0.1)
 ]
 
 # the plugin's runtime additions to mmdet's (as `default_runtime_det.py`)

@@ -7,27 +7,17 @@ _base_ = [
 ]
 crop_size = (384, 512)  # (h, w)
 img_scale = (512, 384)  # (w, h)
+# the dataset base's pipelines at this size (test masks binarised at 128)
 train_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.85, 1.15),
-        keep_ratio=False),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomRotate', prob=0.5, degree=25, pad_val=0,
-         seg_pad_val=255),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(step, scale=img_scale) if step['type'] == 'RandomResize' else
+    dict(step, crop_size=crop_size) if step['type'] == 'RandomCrop' else step
+    for step in _base_.train_pipeline
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
-    dict(type='PackSegInputs')
+    dict(step, scale=img_scale) if step['type'] == 'Resize' else
+    dict(step, binarize_threshold=128)
+    if step['type'] == 'CheckedLoadAnnotations' else step
+    for step in _base_.test_pipeline
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

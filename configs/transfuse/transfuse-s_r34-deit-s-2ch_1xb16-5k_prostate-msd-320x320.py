@@ -5,25 +5,14 @@
 # (mmplugin_transfuse.seg.models.utils.adapt_first_conv).
 _base_ = './transfuse-s_r34-deit-s_1xb16-5k_prostate-msd-320x320.py'
 modality_channels = (0, 1)  # T2, ADC
-crop_size = (320, 320)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-             'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-             'reduce_zero_label', 'volume_id', 'slice_idx', 'num_slices',
-             'spacing')
-train_pipeline = [
-    dict(type='LoadMultiModalSliceFromFiles', channels=modality_channels),
-    dict(type='LoadAnnotations'),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='RandomRotate', prob=0.5, degree=15, pad_val=0, seg_pad_val=0),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadMultiModalSliceFromFiles', channels=modality_channels),
-    dict(type='Resize', scale=crop_size, keep_ratio=False),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
-]
+# the dataset base's pipelines loading these 2 channels, with mmseg's
+# LoadAnnotations in place of CheckedLoadAnnotations
+train_pipeline, test_pipeline = ([
+    dict(step, channels=modality_channels)
+    if step['type'] == 'LoadMultiModalSliceFromFiles' else
+    dict(type='LoadAnnotations')
+    if step['type'] == 'CheckedLoadAnnotations' else step for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -12,11 +12,9 @@ _base_ = [
     '../_base_/default_runtime_seg.py',
     '../_base_/schedules/schedule_seg_adam-7e-5_2k.py'
 ]
-crop_size = (320, 320)
 # multi-class: one logit per class, argmax at test time
 model = dict(
     decode_head=dict(num_classes=3, out_channels=3, threshold=None))
-train_dataloader = dict(batch_size=16)
 train_cfg = dict(max_iters=5000, val_interval=500)
 default_hooks = dict(
     checkpoint=dict(

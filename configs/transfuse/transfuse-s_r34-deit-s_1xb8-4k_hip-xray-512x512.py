@@ -8,9 +8,7 @@ _base_ = [
     '../_base_/default_runtime_seg.py',
     '../_base_/schedules/schedule_seg_adam-7e-5_2k.py'
 ]
-crop_size = (512, 512)
 model = dict(
     decode_head=dict(num_classes=4, out_channels=4, threshold=None))
-train_dataloader = dict(batch_size=8)
 train_cfg = dict(max_iters=4000, val_interval=500)
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=2))

@@ -11,9 +11,8 @@ model = dict(
     neck=None,
     decode_head=dict(
         in_channels=(384, 128, 64),
+        # the base's losses but the branch head's (no branch output here)
         loss_decode=[
-            dict(type='StructureLoss', loss_weight=0.5,
-                 loss_name='loss_fused'),
-            dict(type='StructureLoss', loss_weight=0.2,
-                 loss_name='loss_coarse'),
+            loss for loss in _base_.model.decode_head.loss_decode
+            if loss['loss_name'] != 'loss_branch'
         ]))

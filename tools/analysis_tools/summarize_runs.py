@@ -32,19 +32,26 @@ def _read_lines(path: str) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _newest_log(work_dir: str, what: str,
+                patterns: Tuple[str, ...]) -> Tuple[str, List[dict]]:
+    """Path and records of the newest run's log in ``work_dir``: the last
+    file (timestamps sort) of the first of ``patterns`` (globs below
+    ``work_dir``) that matches any; ``what`` names the log in the error."""
+    for pattern in patterns:
+        files = sorted(glob.glob(osp.join(work_dir, pattern)))
+        if files:
+            return files[-1], _read_lines(files[-1])
+    raise FileNotFoundError(f'no {what} under {work_dir}')
+
+
 def last_metrics(work_dir: str) -> Dict[str, float]:
     """Metrics of the newest run in ``work_dir``."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', '*.json')))
-    if not files:
-        files = sorted(
-            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
-        raise FileNotFoundError(
-            f'no mmengine metric log (<timestamp>/<timestamp>.json or '
-            f'<timestamp>/vis_data/scalars.json) under {work_dir}')
-    lines = _read_lines(files[-1])
+    path, lines = _newest_log(
+        work_dir, 'mmengine metric log (<timestamp>/<timestamp>.json or '
+        '<timestamp>/vis_data/scalars.json)',
+        (osp.join('*', '*.json'), osp.join('*', 'vis_data', 'scalars.json')))
     if not lines:
-        raise ValueError(f'{files[-1]} holds no metrics')
+        raise ValueError(f'{path} holds no metrics')
     return {
         k: v
         for k, v in lines[-1].items()
@@ -58,20 +65,16 @@ def first_val_metrics(train_dir: str,
     ``train_dir`` holding any of ``keys``, and where it was taken
     (``'iter N'`` or ``'epoch N'``: mmengine logs validations with the
     iteration, or for epoch-based loops the epoch, as ``step``)."""
-    files = sorted(
-        glob.glob(osp.join(train_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
-        raise FileNotFoundError(
-            f'no training log <timestamp>/vis_data/scalars.json under '
-            f'{train_dir}')
-    lines = _read_lines(files[-1])
+    path, lines = _newest_log(
+        train_dir, 'training log <timestamp>/vis_data/scalars.json',
+        (osp.join('*', 'vis_data', 'scalars.json'), ))
     by_epoch = any('epoch' in line for line in lines)
     for line in lines:
         found = {k: line[k] for k in keys if k in line}
         if found:
             unit = 'epoch' if by_epoch else 'iter'
             return f'{unit} {line.get("step", "?")}', found
-    raise ValueError(f'{files[-1]} holds no validation with any of the '
+    raise ValueError(f'{path} holds no validation with any of the '
                      f'metrics {keys} (did the training validate?)')
 
 

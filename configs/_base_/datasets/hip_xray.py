@@ -7,6 +7,7 @@
 #   data/hip_xray/meta.json                 # {"<name>": {"spacing": [r, c]}}
 # (drop meta_file and set `spacing=[r, c]` on the dataset when every image
 # has the same pixel spacing in mm.)
+_base_ = ['./medical_seg_common.py']
 dataset_type = 'Medical2DDataset'
 data_root = 'data/hip_xray'
 metainfo = dict(
@@ -35,31 +36,15 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=8,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         metainfo=metainfo,
         data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/train.txt',
         meta_file='meta.json',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        metainfo=metainfo,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/val.txt',
-        meta_file='meta.json',
-        test_mode=True,
-        pipeline=test_pipeline))
+        train_dataloader['dataset'], test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='PerImageDiceMetric', metric_names=['mDice']),

@@ -7,6 +7,7 @@
 #         data/isic2017/masks/{train,val,test}/*.png (0/1)
 # Metrics as the reference code: per image Jaccard (mIoU), Dice (mDice) and
 # pixel accuracy (mAcc), then the mean over images.
+_base_ = ['./medical_seg_common.py']
 dataset_type = 'ISIC2017Dataset'
 data_root = 'data/isic2017'
 crop_size = (192, 256)  # (h, w) of the reference code
@@ -44,39 +45,27 @@ test_pipeline = [
     dict(type='CheckedLoadAnnotations'),
     dict(type='PackSegInputs')
 ]
+# One folder per split, no split files: each loader's dataset replaces the
+# common base's (`_delete_`, which would otherwise add its `ann_file`).
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
     # DefaultSampler: works with epoch- and iteration-based loops
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='DefaultSampler'),
     dataset=dict(
+        _delete_=True,
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='images/train', seg_map_path='masks/train'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        train_dataloader['dataset'],
         data_prefix=dict(img_path='images/val', seg_map_path='masks/val'),
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images/test', seg_map_path='masks/test'),
-        test_mode=True,
-        pipeline=test_pipeline))
+        val_dataloader['dataset'],
+        data_prefix=dict(img_path='images/test', seg_map_path='masks/test')))
 val_evaluator = dict(
     type='PerImageDiceMetric', metric_names=['mIoU', 'mDice', 'mAcc'])
 test_evaluator = val_evaluator

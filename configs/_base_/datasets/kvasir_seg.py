@@ -4,6 +4,7 @@
 #       --out data/kvasir_seg --val-ratio 0.1
 # Layout: data/kvasir_seg/images/*.jpg, masks/*.png (0/1),
 #         splits/{train,val}.txt
+_base_ = ['./medical_seg_common.py']
 dataset_type = 'PolypDataset'
 data_root = 'data/kvasir_seg'
 crop_size = (352, 352)
@@ -25,32 +26,15 @@ test_pipeline = [
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
         img_suffix='.jpg',
         seg_map_suffix='.png',
-        ann_file='splits/train.txt',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        img_suffix='.jpg',
-        seg_map_suffix='.png',
-        ann_file='splits/val.txt',
-        test_mode=True,
-        pipeline=test_pipeline))
+        train_dataloader['dataset'], test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(
     type='PerImageDiceMetric', metric_names=['mDice', 'mIoU'])

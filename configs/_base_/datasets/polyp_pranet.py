@@ -8,6 +8,9 @@
 # The test dataloader concatenates the five sets; every sample carries its
 # set name as `subset`, and PerImageDiceMetric reports mDice/mIoU per set
 # (a table like the paper's Table 1) plus all images pooled.
+# Training augmentation: the ISIC 2017 base's (the TransFuse reference code's
+# ISIC recipe; its polyp code was not released) at 352x352.
+_base_ = ['./isic2017.py']
 dataset_type = 'PolypDataset'
 data_root = 'data/polyp_pranet'
 crop_size = (352, 352)  # PraNet / TransFuse polyp resolution, (h, w)
@@ -18,46 +21,19 @@ test_sets = [
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
              'pad_shape', 'scale_factor', 'flip', 'flip_direction',
              'reduce_zero_label', 'subset')
-# Training augmentation of the TransFuse reference code's ISIC recipe (its
-# polyp code was not released): albumentations ShiftScaleRotate(0.15, 0.15,
-# 25 deg), ColorJitter, h/v flips, approximated by a random rescale
-# (0.85-1.15) + random crop (shift) + random rotation of up to 25 deg;
-# padded pixels get label 255 (ignored by the structure loss, see
-# configs/transfuse/README.md for the reference's soft masks); ColorJitter ->
-# PhotoMetricDistortion. Rescaled images smaller than the crop are padded to
-# it by the model's data preprocessor (`size=crop_size`).
+# the ISIC pipelines with this size (and `subset` in the test meta keys); the
+# test masks are loaded after Resize: metrics compare at their resolution
 train_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    # 0/1 masks pass through; 0/255 (JPEG) masks are binarised at 128
-    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.85, 1.15),
-        keep_ratio=False),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomRotate', prob=0.5, degree=25, pad_val=0,
-         seg_pad_val=255),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomFlip', prob=0.5, direction='vertical'),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    dict(step, scale=img_scale) if step['type'] == 'RandomResize' else
+    dict(step, crop_size=crop_size) if step['type'] == 'RandomCrop' else step
+    for step in _base_.train_pipeline
 ]
-# stock LoadImageFromFile here: the Inferencers (MMSegInferencer /
-# DetInferencer) locate and replace the step by this exact name
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=False),
-    # loaded after Resize: metrics compare at the original mask resolution
-    dict(type='CheckedLoadAnnotations'),
-    dict(type='PackSegInputs', meta_keys=meta_keys)
+    dict(step, scale=img_scale) if step['type'] == 'Resize' else
+    dict(step, meta_keys=meta_keys) if step['type'] == 'PackSegInputs' else
+    step for step in _base_.test_pipeline
 ]
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    # DefaultSampler: works with epoch- and iteration-based loops
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
@@ -67,21 +43,15 @@ train_dataloader = dict(
         ann_file='splits/train.txt',
         pipeline=train_pipeline))
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
+        _delete_=True,
         type='ConcatDataset',
         datasets=[
             dict(
-                type=dataset_type,
+                train_dataloader['dataset'],
                 subset=name,
-                data_root=data_root,
                 data_prefix=dict(
                     img_path=f'{name}/images', seg_map_path=f'{name}/masks'),
-                img_suffix='.png',
-                seg_map_suffix='.png',
                 ann_file=f'splits/{name}.txt',
                 test_mode=True,
                 pipeline=test_pipeline) for name in test_sets

@@ -7,6 +7,7 @@
 #         slices.json (volume id, slice index, spacing in mm per slice)
 # Metrics: Dice per class per 3-D volume (slices grouped by volume_id),
 # HD95 / HD / ASD in mm on the stacked volumes.
+_base_ = ['./medical_seg_common.py']
 dataset_type = 'ProstateSliceDataset'
 data_root = 'data/prostate_msd'
 crop_size = (320, 320)
@@ -32,28 +33,11 @@ test_pipeline = [
     dict(type='PackSegInputs', meta_keys=meta_keys)
 ]
 train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/train.txt',
-        pipeline=train_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/val.txt',
-        test_mode=True,
-        pipeline=test_pipeline))
+        train_dataloader['dataset'], test_mode=True, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='PerVolumeDiceMetric', volume_key='volume_id'),

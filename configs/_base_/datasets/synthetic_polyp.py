@@ -3,6 +3,7 @@
 # Generate it with: python tools/dataset_generators/generate_synthetic_polyp.py
 # The checked loaders stop on unreadable images, masks of another size than
 # their image, and images/masks without their partner (names listed).
+_base_ = ['./medical_seg_common.py']
 dataset_type = 'PolypDataset'
 data_root = 'data/synthetic_polyp'
 crop_size = (128, 128)
@@ -29,25 +30,11 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/train.txt',
-        pipeline=train_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(img_path='images', seg_map_path='masks'),
-        ann_file='splits/val.txt',
-        pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mmseg's dataset-level IoU/Dice (percent, per class) and the papers' protocol:
 # Dice/IoU per image, then the mean over images (fractions, keys per_image/*)

@@ -18,7 +18,7 @@ import math
 from abc import ABC, abstractmethod
 import os.path as osp
 import pickle
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -152,6 +152,25 @@ def _split_prefix_tokens(pos_embed: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
         f'(not a square plus 0-2 prefix tokens; closest side {side})')
 
 
+def _drop_and_adapt(state_dict: StateDict, drop: Callable[[str], bool],
+                    first_conv: str,
+                    in_channels: int) -> Tuple[StateDict, List[str]]:
+    """What the branch converters share: the keys ``drop`` selects are left
+    out (and returned, in order), the others kept with ``first_conv`` (the
+    input conv's weight) adapted to ``in_channels`` by
+    :func:`adapt_first_conv`."""
+    out: StateDict = {}
+    dropped: List[str] = []
+    for key, value in state_dict.items():
+        if drop(key):
+            dropped.append(key)
+            continue
+        if key == first_conv:
+            value = adapt_first_conv(value, in_channels)
+        out[key] = value
+    return out, dropped
+
+
 def convert_deit_checkpoint(state_dict: StateDict,
                             depth: int,
                             pos_grid: Sequence[int],
@@ -172,23 +191,19 @@ def convert_deit_checkpoint(state_dict: StateDict,
     Returns:
         tuple: (converted state dict, dropped keys).
     """
-    out: StateDict = {}
-    dropped: List[str] = []
-    for key, value in state_dict.items():
-        if key in ('cls_token', 'dist_token') or key.startswith(
-            ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.')):
-            dropped.append(key)
-            continue
-        if key.startswith('blocks.'):
-            if int(key.split('.')[1]) >= depth:
-                dropped.append(key)
-                continue
-        if key == 'pos_embed':
-            value, grid = _split_prefix_tokens(value)
-            value = resize_pos_embed(value, grid, pos_grid)
-        if key == 'patch_embed.proj.weight':
-            value = adapt_first_conv(value, in_channels)
-        out[key] = value
+
+    def drop(key: str) -> bool:
+        return (key in ('cls_token', 'dist_token')
+                or key.startswith(
+                    ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.'))
+                or (key.startswith('blocks.')
+                    and int(key.split('.')[1]) >= depth))
+
+    out, dropped = _drop_and_adapt(state_dict, drop,
+                                   'patch_embed.proj.weight', in_channels)
+    if 'pos_embed' in out:
+        value, grid = _split_prefix_tokens(out['pos_embed'])
+        out['pos_embed'] = resize_pos_embed(value, grid, pos_grid)
     return out, dropped
 
 
@@ -201,16 +216,9 @@ def convert_resnet_checkpoint(
     ``layerN.i.*``); ``layer4`` and ``fc`` are dropped, ``conv1.weight`` is
     adapted to ``in_channels``.
     """
-    out: StateDict = {}
-    dropped: List[str] = []
-    for key, value in state_dict.items():
-        if key.startswith(('layer4.', 'fc.')):
-            dropped.append(key)
-            continue
-        if key == 'conv1.weight':
-            value = adapt_first_conv(value, in_channels)
-        out[key] = value
-    return out, dropped
+    return _drop_and_adapt(state_dict,
+                           lambda key: key.startswith(('layer4.', 'fc.')),
+                           'conv1.weight', in_channels)
 
 
 def convert_vgg_checkpoint(
@@ -221,17 +229,12 @@ def convert_vgg_checkpoint(
 
     Keeps ``features.i`` for ``i < num_layers`` and adapts ``features.0``.
     """
-    out: StateDict = {}
-    dropped: List[str] = []
-    for key, value in state_dict.items():
+
+    def drop(key: str) -> bool:
         parts = key.split('.')
-        if parts[0] != 'features' or int(parts[1]) >= num_layers:
-            dropped.append(key)
-            continue
-        if key == 'features.0.weight':
-            value = adapt_first_conv(value, in_channels)
-        out[key] = value
-    return out, dropped
+        return parts[0] != 'features' or int(parts[1]) >= num_layers
+
+    return _drop_and_adapt(state_dict, drop, 'features.0.weight', in_channels)
 
 
 def load_pretrained_branch(module: nn.Module, state_dict: StateDict,
