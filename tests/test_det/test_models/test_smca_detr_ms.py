@@ -102,6 +102,9 @@ def test_layout_builds_the_sequence_and_rejects_bad_layouts():
             tiny_encoder(bad)
     with pytest.raises(ValueError, match='intra_share'):
         tiny_encoder(('intra', ), 'half')
+    # the multi-scale co-attention has no unfused path to switch to
+    with pytest.raises(ValueError, match='always fused'):
+        build_synthetic(fused_attention=False)
 
 
 def build_synthetic(**decoder_layer_cfg):

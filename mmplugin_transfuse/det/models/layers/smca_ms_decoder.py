@@ -100,7 +100,8 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
             Implemented as the level's ``beta / factor``. None (default):
             1 for every level, as in the paper.
         scale_mode, head_shared_prior, beta, predict_center: as
-            :class:`SMCATransformerDecoderLayer`.
+            :class:`SMCATransformerDecoderLayer` (``fused_attention`` must
+            stay True).
         **kwargs: :class:`DetrTransformerDecoderLayer` arguments
             (``self_attn_cfg``/``cross_attn_cfg`` configure
             :class:`SDPAMultiheadAttention`).
@@ -127,6 +128,12 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
         self.num_levels = num_levels
         self.use_scale_selection = bool(scale_selection)
         super().__init__(*args, **kwargs)
+        if not self.fused_attention:
+            # the per-level softmaxes are built on the SDPA pieces
+            # (project_query / attend); there is no mmcv path to fall back to
+            raise ValueError('SMCAMultiScaleDecoderLayer: the multi-scale '
+                             'co-attention is always fused; remove '
+                             '`decoder.layer_cfg.fused_attention=False`')
 
     def _init_layers(self) -> None:
         """SDPA attentions, FFN, norms and the per-level prior predictors."""
