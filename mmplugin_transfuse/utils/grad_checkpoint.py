@@ -1,5 +1,9 @@
-"""When a module with ``with_cp`` runs under gradient checkpointing."""
+"""When a module with ``with_cp`` runs under gradient checkpointing, and
+running a sub-module that way."""
+from typing import Any, Callable
+
 import torch
+import torch.utils.checkpoint as cp
 from torch import nn
 
 
@@ -13,3 +17,14 @@ def use_grad_checkpointing(module: nn.Module) -> bool:
     this one condition.
     """
     return bool(module.with_cp) and module.training and torch.is_grad_enabled()
+
+
+def maybe_checkpoint(owner: nn.Module, fn: Callable, *args: Any,
+                     **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, through ``torch.utils.checkpoint``
+    (non-reentrant: keyword arguments pass through, the RNG state is
+    restored so dropout draws the same masks) when
+    :func:`use_grad_checkpointing` holds for ``owner``."""
+    if use_grad_checkpointing(owner):
+        return cp.checkpoint(fn, *args, use_reentrant=False, **kwargs)
+    return fn(*args, **kwargs)

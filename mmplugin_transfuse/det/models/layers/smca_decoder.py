@@ -16,11 +16,9 @@ checkpoint compatibility (``norm4``; ``point1``/``point2``/``point3`` map 1:1
 to ``center_mlp``/``offset_fc``/``scale_fc``, see
 ``tools/model_converters/smca_official.py``).
 """
-from functools import partial
 from typing import Optional, Tuple
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import Linear, build_norm_layer
 from mmdet.models.layers.transformer import (DetrTransformerDecoder,
                                              DetrTransformerDecoderLayer)
@@ -29,7 +27,7 @@ from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 from .gaussian_prior import gaussian_log_prior, key_grid
 from .sdpa_attention import SDPAMultiheadAttention
 
@@ -229,18 +227,19 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
             return_intermediate=return_intermediate,
             init_cfg=init_cfg)
 
+    # the layer class; the multi-scale decoder swaps in its own
+    layer_type = SMCATransformerDecoderLayer
+
     def _init_layers(self) -> None:
         """Build the SMCA layers and the post norm."""
-        layers = []
-        for layer_id in range(self.num_layers):
-            cfg = dict(self.layer_cfg)
-            if 'predict_center' in cfg:
-                raise ValueError(
-                    'SMCATransformerDecoder: `layer_cfg.predict_center` is '
-                    'set by the decoder (first layer only); remove it')
-            layers.append(
-                SMCATransformerDecoderLayer(
-                    **cfg, predict_center=layer_id == 0))
+        if 'predict_center' in self.layer_cfg:
+            raise ValueError(
+                f'{type(self).__name__}: `layer_cfg.predict_center` is set '
+                'by the decoder (first layer only); remove it')
+        layers = [
+            self.layer_type(**self.layer_cfg, predict_center=layer_id == 0)
+            for layer_id in range(self.num_layers)
+        ]
         self.layers = ModuleList(layers)
         self.embed_dims = self.layers[0].embed_dims
         self.post_norm = build_norm_layer(self.post_norm_cfg,
@@ -296,13 +295,11 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
                 centers = center_logits.sigmoid() * valid_wh.to(
                     center_logits.dtype).unsqueeze(1)
             log_prior = layer.spatial_prior(prior_query, centers, grid)
-            # checkpoint only when gradients flow: in eval/no_grad it would
-            # just add overhead
-            run_layer = layer
-            if use_grad_checkpointing(self):
-                run_layer = partial(
-                    cp.checkpoint, layer, use_reentrant=False)
-            query = run_layer(
+            # checkpointed only when gradients flow: in eval/no_grad it
+            # would just add overhead
+            query = maybe_checkpoint(
+                self,
+                layer,
                 query,
                 key=key,
                 value=value,

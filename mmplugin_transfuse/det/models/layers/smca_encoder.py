@@ -16,13 +16,12 @@ it runs, not what it computes:
   only through fairscale (``num_cp``); this encoder uses
   ``torch.utils.checkpoint`` instead.
 """
-import torch.utils.checkpoint as cp
 from mmdet.models.layers import (DetrTransformerEncoder,
                                  DetrTransformerEncoderLayer)
 from mmengine.model import ModuleList
 from torch import Tensor
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 from .sdpa_attention import SDPAMultiheadAttention
 
 
@@ -99,16 +98,7 @@ class SMCATransformerEncoder(DetrTransformerEncoder):
         Returns:
             Tensor: Encoder memory, ``(bs, h * w, dim)``.
         """
-        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
-            if use_cp:
-                query = cp.checkpoint(
-                    layer,
-                    query,
-                    query_pos,
-                    key_padding_mask,
-                    use_reentrant=False,
-                    **kwargs)
-            else:
-                query = layer(query, query_pos, key_padding_mask, **kwargs)
+            query = maybe_checkpoint(self, layer, query, query_pos,
+                                     key_padding_mask, **kwargs)
         return query

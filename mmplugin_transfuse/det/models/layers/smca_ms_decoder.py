@@ -25,18 +25,16 @@ keys of all levels, each key biased by its level's ``log G``, i.e.
 log G_64]) [V_16; V_32; V_64]``, so the levels compete through the attention
 logits instead of a learnt weight.
 """
-from functools import partial
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import Linear, build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.models.layers.transformer.utils import MLP
 from mmengine.model import ModuleList
 from torch import Tensor, nn
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 from .gaussian_prior import key_grid
 from .sdpa_attention import SDPAMultiheadAttention, additive_mask
 from .smca_decoder import (SMCATransformerDecoder,
@@ -257,22 +255,11 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
         **kwargs: :class:`SMCATransformerDecoder` arguments.
     """
 
+    layer_type = SMCAMultiScaleDecoderLayer
+
     def _init_layers(self) -> None:
-        layers = []
-        for layer_id in range(self.num_layers):
-            cfg = dict(self.layer_cfg)
-            if 'predict_center' in cfg:
-                raise ValueError(
-                    'SMCAMultiScaleDecoder: `layer_cfg.predict_center` is '
-                    'set by the decoder (first layer only); remove it')
-            layers.append(
-                SMCAMultiScaleDecoderLayer(
-                    **cfg, predict_center=layer_id == 0))
-        self.layers = ModuleList(layers)
-        self.embed_dims = self.layers[0].embed_dims
+        super()._init_layers()
         self.num_levels = self.layers[0].num_levels
-        self.post_norm = build_norm_layer(self.post_norm_cfg,
-                                          self.embed_dims)[1]
 
     def forward(self,
                 query: Tensor,
@@ -339,12 +326,9 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                 if layer.use_scale_selection else None
             if return_priors:
                 priors.append((log_priors, alpha))
-            run_layer = layer
-            if use_grad_checkpointing(self):
-                run_layer = partial(cp.checkpoint, layer, use_reentrant=False)
-            query = run_layer(query, query_pos, key, key_pos,
-                              key_padding_mask, log_priors, alpha,
-                              level_start_index)
+            query = maybe_checkpoint(self, layer, query, query_pos, key,
+                                     key_pos, key_padding_mask, log_priors,
+                                     alpha, level_start_index)
             if self.return_intermediate:
                 intermediate.append(self.post_norm(query))
         if self.return_intermediate:

@@ -28,14 +28,13 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.utils import ConfigType
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 
 
 def depthwise_conv(dims: int, kernel_size: int, stride: int = 1) -> nn.Conv2d:
@@ -189,10 +188,6 @@ class SMCADWConvEncoder(BaseModule):
             ]
 
         maps, pos = to_maps(query), to_maps(query_pos)
-        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
-            if use_cp:
-                maps = cp.checkpoint(layer, maps, pos, use_reentrant=False)
-            else:
-                maps = layer(maps, pos)
+            maps = maybe_checkpoint(self, layer, maps, pos)
         return torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=1)

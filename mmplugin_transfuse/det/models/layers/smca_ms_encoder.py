@@ -20,14 +20,13 @@ All attention goes through :class:`SDPAMultiheadAttention` (~5.5k tokens at
 from typing import List, Optional, Sequence
 
 import torch
-import torch.utils.checkpoint as cp
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.utils import ConfigType
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 from .sdpa_attention import SDPAMultiheadAttention
 from .smca_encoder import SMCATransformerEncoderLayer
 
@@ -211,17 +210,7 @@ class SMCAMultiScaleEncoder(BaseModule):
         Returns:
             Tensor: Encoder memory, ``(bs, N, dim)``.
         """
-        use_cp = use_grad_checkpointing(self)
         for layer in self.layers:
-            if use_cp:
-                query = cp.checkpoint(
-                    layer,
-                    query,
-                    query_pos,
-                    key_padding_mask,
-                    level_start_index,
-                    use_reentrant=False)
-            else:
-                query = layer(query, query_pos, key_padding_mask,
-                              level_start_index)
+            query = maybe_checkpoint(self, layer, query, query_pos,
+                                     key_padding_mask, level_start_index)
         return query

@@ -9,12 +9,11 @@ from mmengine.model.weight_init import trunc_normal_
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
-from mmplugin_transfuse.utils import use_grad_checkpointing
+from mmplugin_transfuse.utils import maybe_checkpoint
 from ..utils import (PretrainedBranchMixin, convert_deit_checkpoint,
                      resize_pos_embed)
 
@@ -125,9 +124,6 @@ class TransFuseViT(PretrainedBranchMixin, BaseModule):
         pos_embed = resize_pos_embed(self.pos_embed, self.pos_grid, (h, w))
         x = self.pos_drop(x + pos_embed)
         for block in self.blocks:
-            if use_grad_checkpointing(self):
-                x = checkpoint(block, x, use_reentrant=False)
-            else:
-                x = block(x)
+            x = maybe_checkpoint(self, block, x)
         x = self.norm(x)
         return x.transpose(1, 2).reshape(x.shape[0], -1, h, w)
