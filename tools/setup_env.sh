@@ -62,7 +62,9 @@ if TV=$(check_env 2>/dev/null | tail -n1) && [[ -n "$TV" ]]; then
   exit 0
 fi
 
-pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
+# --no-compile: pip would byte-compile every .py of torch & co. (thousands of files) at
+# install time; Python compiles the modules actually imported on first use instead.
+pip_install() { "$PY" -m pip install --disable-pip-version-check --no-compile "$@"; }
 
 # ---------------------------------------------------------------- torch
 if ! "$PY" -c 'import torch, torchvision' 2>/dev/null; then
