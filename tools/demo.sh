@@ -75,7 +75,8 @@ RUNS=("$WORK"/seg)
   --first-val "${RUNS[@]}"
 echo
 for run in "${RUNS[@]}"; do
-  shown=$(find "$run/show" -name '*.png' 2>/dev/null | head -1)
+  # mmseg writes PNGs, mmdet keeps the image's own name (.jpg here)
+  shown=$(find "$run/show" -type f \( -name '*.png' -o -name '*.jpg' \) 2>/dev/null | head -1)
   echo "$run: training log $(ls "$run"/*/*.log | head -1)"
   echo "  checkpoint $(cat "$run/last_checkpoint")"
   echo "  test log $(ls "$run"/test/*/*.log | head -1)"
