@@ -7,6 +7,7 @@ the launches are few and the models tiny: TransFuse-S with 1 ViT block on
 32x32 images (one training run shared by the train and test checks) and
 SMCA-DETR with 1 decoder layer on 64x64 images.
 """
+import glob
 import os
 import os.path as osp
 import pickle
@@ -17,6 +18,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 
 from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
@@ -112,8 +114,21 @@ def metrics(log: str) -> dict:
 def test_dist_test_matches_single_process(seg_run, tmp_path):
     config, work, _ = seg_run
     ckpt = osp.join(work, 'iter_3.pth')
-    one = run([sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
-               str(tmp_path / 'one'), '--out', str(tmp_path / 'one.pkl')])
+    # the single-process reference runs tools/test.py in this interpreter
+    # (dist_test.sh below runs it end to end), on one thread like the
+    # launched processes (OMP_NUM_THREADS=1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        load_tool('test.py').main([
+            config, ckpt, '--work-dir', str(tmp_path / 'one'), '--out',
+            str(tmp_path / 'one.pkl')
+        ])
+    finally:
+        torch.set_num_threads(threads)
+    (log_file, ) = glob.glob(str(tmp_path / 'one' / '*' / '*.log'))
+    with open(log_file) as f:
+        one = f.read()
     two = run(['bash', 'tools/dist_test.sh', config, ckpt, '2', '--work-dir',
                str(tmp_path / 'two'), '--out', str(tmp_path / 'two.pkl')])
     assert 'Distributed training: True' in two

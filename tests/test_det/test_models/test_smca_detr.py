@@ -143,9 +143,25 @@ def test_feat_stride_from_backbone_or_config():
     c4 = tiny_cfg(out_indices=(2, ))
     c4.neck.in_channels = [256]
     assert MODELS.build(c4).feat_stride == 16
-    explicit = tiny_cfg()
-    explicit.feat_stride = 32
-    assert MODELS.build(explicit).feat_stride == 32
+    # a non-ResNet backbone: its stride is not read but must be configured,
+    # and the prior then measures centres in those cells (64x96 / 32)
+    other = tiny_cfg()
+    other.backbone = dict(type='MobileNetV2', out_indices=(7, ))
+    other.neck.in_channels = [1280]
+    with pytest.raises(ValueError, match='from backbone MobileNetV2'):
+        MODELS.build(other)
+    other.feat_stride = 32
+    model = MODELS.build(other).eval()
+    seen = {}
+    handle = model.decoder.register_forward_pre_hook(
+        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    with torch.no_grad():
+        model._forward(
+            torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))
+    handle.remove()
+    assert seen['feat_hw'] == (2, 3)
+    torch.testing.assert_close(seen['valid_wh'],
+                               torch.tensor([[3.0, 2.0], [70 / 32, 50 / 32]]))
     for name in ('feat_stride', 'center_stride'):
         bad = tiny_cfg()
         bad[name] = 0
