@@ -207,3 +207,25 @@ def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
         'DETR', 'SMCA-DETR'
     ]
     assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_latency_unfused_row_overrides_only_its_model(tmp_path, monkeypatch):
+    latency = load_tool('benchmark/latency.py')
+    built = []
+    build = latency.common.build_model
+    monkeypatch.setattr(latency.common, 'build_model',
+                        lambda cfg: built.append(build(cfg)) or built[-1])
+    args = latency.parse_args(['--runs', '1', '--warmup', '0'])
+    rows = latency.benchmark_group(
+        'det', [('fused', SMCA), ('unfused', SMCA, latency.UNFUSED)],
+        ['64x96'], args)
+    from mmcv.cnn.bricks.transformer import MultiheadAttention
+
+    from mmplugin_transfuse.det.models.layers import SDPAMultiheadAttention
+    fused, unfused = built
+    assert type(fused.decoder.layers[0].cross_attn) is SDPAMultiheadAttention
+    assert type(unfused.decoder.layers[0].cross_attn) is MultiheadAttention
+    assert type(unfused.encoder.layers[0].self_attn) is MultiheadAttention
+    # the SDPA FLOP rule counts what the unfused baddbmm + bmm path counts
+    assert rows[0]['GFLOPs'] == pytest.approx(rows[1]['GFLOPs'], rel=1e-6)
+    assert rows[0]['params_M'] == rows[1]['params_M']
