@@ -137,6 +137,18 @@ def test_loss_backward_predict(model):
             pred.bboxes[:, 3] <= h)
 
 
+def decoder_inputs(model) -> dict:
+    """The keyword inputs the decoder gets for the 64x96 test batch."""
+    seen = {}
+    handle = model.decoder.register_forward_pre_hook(
+        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
+    with torch.no_grad():
+        model.eval()._forward(
+            torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))
+    handle.remove()
+    return seen
+
+
 def test_feat_stride_from_backbone_or_config():
     dc5 = tiny_cfg(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
     assert MODELS.build(dc5).feat_stride == 16
@@ -151,14 +163,7 @@ def test_feat_stride_from_backbone_or_config():
     with pytest.raises(ValueError, match='from backbone MobileNetV2'):
         MODELS.build(other)
     other.feat_stride = 32
-    model = MODELS.build(other).eval()
-    seen = {}
-    handle = model.decoder.register_forward_pre_hook(
-        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
-    with torch.no_grad():
-        model._forward(
-            torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))
-    handle.remove()
+    seen = decoder_inputs(MODELS.build(other))
     assert seen['feat_hw'] == (2, 3)
     torch.testing.assert_close(seen['valid_wh'],
                                torch.tensor([[3.0, 2.0], [70 / 32, 50 / 32]]))
@@ -188,14 +193,7 @@ def test_dc5_center_units(center_stride, want_wh):
     and img / 32 with the reference code's hard-coded units."""
     cfg = tiny_cfg(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
     cfg.center_stride = center_stride
-    model = MODELS.build(cfg).eval()
-    seen = {}
-    handle = model.decoder.register_forward_pre_hook(
-        lambda mod, args, kwargs: seen.update(kwargs), with_kwargs=True)
-    with torch.no_grad():
-        model._forward(
-            torch.randn(2, 3, *BATCH_HW), make_samples([True, False]))
-    handle.remove()
+    seen = decoder_inputs(MODELS.build(cfg))
     assert seen['feat_hw'] == (4, 6)  # 64x96 / 16
     torch.testing.assert_close(seen['valid_wh'], torch.tensor(want_wh))
 
