@@ -19,6 +19,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
+                                                     close_distributed,
                                                      load_launch_config)
 
 
@@ -73,6 +74,7 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> None:
     RUNNERS.build(setup_cfg(argv)).test()
+    close_distributed()  # after a successful run only
 
 
 if __name__ == '__main__':

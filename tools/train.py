@@ -22,12 +22,12 @@ import argparse
 import logging
 from typing import List, Optional
 
-import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 
 from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
+                                                     close_distributed,
                                                      load_launch_config)
 
 
@@ -64,12 +64,7 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
 
 def main(argv: Optional[List[str]] = None) -> None:
     RUNNERS.build(setup_cfg(argv)).train()
-    # Tear the process group down after a successful run only: gloo worker
-    # threads still alive at interpreter exit can abort a process with
-    # "terminate called without an active exception"; after an exception a
-    # collective teardown could wait for a rank that is already gone.
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
+    close_distributed()  # after a successful run only
 
 
 if __name__ == '__main__':

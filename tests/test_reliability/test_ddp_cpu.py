@@ -44,9 +44,12 @@ def run(cmd, **env):
                OMP_NUM_THREADS='1', PYTHONPATH=path, **env)
     out = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True,
                          text=True, timeout=300)
-    log = out.stdout + out.stderr
-    assert out.returncode == 0, log[-4000:]
-    return log
+    # both ends on failure: the runner's last log line (stdout) tells where
+    # a process died, stderr how
+    assert out.returncode == 0, (
+        f'exit code {out.returncode}\n--- end of stdout ---\n'
+        f'{out.stdout[-2500:]}\n--- end of stderr ---\n{out.stderr[-2500:]}')
+    return out.stdout + out.stderr
 
 
 def tiny_config(src: str, dst: str, root: str, size: int, **changes) -> str:

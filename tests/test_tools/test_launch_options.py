@@ -58,3 +58,20 @@ def test_missing_resume_checkpoint_is_named_by_the_runner(tmp_path):
     msg = str(err.value)
     assert f"load_from = '{missing}': checkpoint file not found" in msg
     assert 'train_dataloader.dataset.data_root' in msg
+
+
+def test_close_distributed_destroys_the_group(tmp_path):
+    import torch.distributed as dist
+
+    from mmplugin_transfuse.engine.runner.launch import close_distributed
+    close_distributed()  # no process group: nothing to do, no error
+    assert not dist.is_initialized()
+    dist.init_process_group(
+        'gloo', init_method=f'file://{tmp_path}/store', rank=0, world_size=1)
+    try:
+        assert dist.is_initialized()
+        close_distributed()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -10,6 +10,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 
 
@@ -51,3 +52,21 @@ def load_launch_config(args: argparse.Namespace) -> Config:
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.setdefault('runner_type', 'CheckedRunner')
     return cfg
+
+
+def close_distributed() -> None:
+    """End a successful distributed run: wait for every rank, then destroy
+    the process group. Nothing happens outside a distributed run.
+
+    Called by the tools after the run returned on this rank, never after an
+    exception (a collective teardown would wait for a rank that is gone).
+    Without the teardown, gloo threads still alive at interpreter exit can
+    abort a process with "terminate called without an active exception"
+    (pytorch/pytorch#190489). The barrier first: ranks leave the run at
+    different times (rank 0 writes the checkpoints and computes the metric),
+    and no rank should tear its connections down while another still
+    talks to it.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
