@@ -3,10 +3,10 @@ from .backbones import TorchvisionDilatedResNet
 from .dense_heads import SMCADETRHead
 from .detectors import SMCADETR
 from .layers import (SMCATransformerDecoder, SMCATransformerDecoderLayer,
-                     gaussian_log_prior, key_grid)
+                     gaussian_log_prior)
 
 __all__ = [
     'SMCADETR', 'SMCADETRHead', 'SMCATransformerDecoder',
     'SMCATransformerDecoderLayer', 'TorchvisionDilatedResNet',
-    'gaussian_log_prior', 'key_grid'
+    'gaussian_log_prior'
 ]

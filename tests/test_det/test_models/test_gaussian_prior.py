@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmplugin_transfuse.det.models.layers import (SMCATransformerDecoderLayer,
-                                                  gaussian_log_prior, key_grid)
+                                                  gaussian_log_prior)
 from .conftest import load_r50_cfg
 
 
@@ -66,8 +66,7 @@ def test_prior_matches_formula(scale_mode, head_shared):
     centers = torch.rand(bs, nq, 2) * torch.tensor([feat_w, feat_h])
     with torch.no_grad():
         prior_query = layer.prior_input(query, query_pos)
-        got = layer.spatial_prior(prior_query, centers,
-                                  key_grid(feat_h, feat_w))
+        got = layer.spatial_prior(prior_query, centers, (feat_h, feat_w))
         want = direct_log_prior(layer, prior_query, centers, feat_h, feat_w,
                                 layer.beta)
     assert got.shape == (bs * 8, nq, feat_h * feat_w)
@@ -98,43 +97,48 @@ def test_predictor_shapes_and_init():
             assert torch.all(layer.scale_fc.bias == 1)
 
 
-def test_key_grid_order():
-    grid = key_grid(2, 3)
-    # key k = y * w + x, coordinates (x, y) in cells
-    assert grid.tolist() == [[0, 0], [1, 0], [2, 0], [0, 1], [1, 1], [2, 1]]
+def test_key_order():
+    # key k = y * w + x at cell (x, y): with scale 1 and beta 1 the prior of
+    # a centre at (0, 0) is minus the squared distance to each key
+    got = gaussian_log_prior(torch.zeros(1, 1, 1, 2), (2, 3), beta=1.0)
+    xy = [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]
+    assert got.flatten().tolist() == [-(x * x + y * y) for x, y in xy]
 
 
 def test_beta_and_scale_multiply_distance():
-    grid = key_grid(1, 4)
     points = torch.zeros(1, 1, 1, 2)
     scales = torch.full((1, 1, 1, 2), 2.0)
-    got = gaussian_log_prior(points, grid, scales, beta=8.0)
+    got = gaussian_log_prior(points, (1, 4), scales, beta=8.0)
     # scale multiplies (inverse bandwidth): -(2^2 * x^2) / 8
     assert got.flatten().tolist() == [0.0, -0.5, -2.0, -4.5]
-    got = gaussian_log_prior(points, grid, None, beta=2.0)
+    got = gaussian_log_prior(points, (1, 4), None, beta=2.0)
     assert got.flatten().tolist() == [0.0, -0.5, -2.0, -4.5]
 
 
 def test_cov_adds_weighted_product_of_squared_distances():
     # reference type4 at hand-picked values: centre (1, 1), s = (1, 2, 3)
-    grid = key_grid(2, 3)  # (x, y): (0,0) (1,0) (2,0) (0,1) (1,1) (2,1)
+    # keys (x, y): (0,0) (1,0) (2,0) (0,1) (1,1) (2,1)
     points = torch.ones(1, 1, 1, 2)
     scales = torch.tensor([1.0, 2.0, 3.0]).view(1, 1, 1, 3)
-    got = gaussian_log_prior(points, grid, scales, beta=1.0).flatten()
+    got = gaussian_log_prior(points, (2, 3), scales, beta=1.0).flatten()
     # dist = 1 dx^2 + 4 dy^2 + 9 dx^2 dy^2 with (dx, dy) per key
     want = [-(1 + 4 + 9), -(0 + 4 + 0), -(1 + 4 + 9), -1.0, 0.0, -1.0]
     assert got.tolist() == want
 
 
 def test_fp16_prior_is_finite():
-    grid = key_grid(3, 3)
     points = torch.full((1, 2, 8, 2), 1e4)  # absurdly far centres
     scales = torch.full((1, 2, 8, 2), 50.0)
-    log_g = gaussian_log_prior(points, grid, scales, dtype=torch.float16)
+    log_g = gaussian_log_prior(points, (3, 3), scales, dtype=torch.float16)
     assert log_g.dtype == torch.float16
     assert torch.isfinite(log_g).all()
+    # each axis term is clamped at a quarter of the fp16 minimum
     assert torch.all(log_g == torch.tensor(
         torch.finfo(torch.float16).min / 2, dtype=torch.float16))
+    # float32 overflow (Cov's product term) is clamped too
+    log_g = gaussian_log_prior(
+        torch.full((1, 1, 1, 2), 1e20), (2, 2), torch.full((1, 1, 1, 3), 1e10))
+    assert torch.all(log_g == torch.finfo(torch.float32).min / 2)
     # an fp16 content logit added to the clamped prior does not overflow
     content = torch.tensor(-1e3, dtype=torch.float16)
     assert torch.isfinite(log_g + content).all()
@@ -146,9 +150,11 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match='beta'):
         SMCATransformerDecoderLayer(beta=0)
     with pytest.raises(ValueError, match='points'):
-        gaussian_log_prior(torch.zeros(2, 2), key_grid(2, 2))
+        gaussian_log_prior(torch.zeros(2, 2), (2, 2))
+    with pytest.raises(ValueError, match='feat_hw'):
+        gaussian_log_prior(torch.zeros(1, 1, 1, 2), (0, 2))
     with pytest.raises(ValueError, match='scales'):
         gaussian_log_prior(
-            torch.zeros(1, 1, 1, 2), key_grid(2, 2), torch.ones(1, 1, 1, 4))
+            torch.zeros(1, 1, 1, 2), (2, 2), torch.ones(1, 1, 1, 4))
     assert math.isclose(
         build_layer('Indep', False).beta, 8.0), 'beta defaults to 8'

@@ -1,4 +1,4 @@
-from .gaussian_prior import gaussian_log_prior, key_grid
+from .gaussian_prior import gaussian_log_prior
 from .sdpa_attention import SDPAMultiheadAttention
 from .smca_decoder import (SCALE_MODES, SMCATransformerDecoder,
                            SMCATransformerDecoderLayer)
@@ -12,7 +12,7 @@ from .smca_ms_encoder import (SMCAIntraScaleLayer, SMCAMultiScaleEncoder,
                               SMCAMultiScaleLayer)
 
 __all__ = [
-    'gaussian_log_prior', 'key_grid', 'SCALE_MODES', 'SMCATransformerDecoder',
+    'gaussian_log_prior', 'SCALE_MODES', 'SMCATransformerDecoder',
     'SMCATransformerDecoderLayer', 'SMCATransformerEncoder',
     'SMCATransformerEncoderLayer',
     'SDPAMultiheadAttention', 'SMCALevelPrior', 'SMCAMultiScaleDecoder',

@@ -24,60 +24,71 @@ feature-map cells ``x in 0..w-1``, ``y in 0..h-1`` of the (padded) feature map
 (no half-cell shift), centres and offsets are in cells, coordinates are in
 ``(x, y)`` order.
 """
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 
 
-def key_grid(height: int,
-             width: int,
-             device: Optional[torch.device] = None) -> Tensor:
-    """Cell coordinates of the flattened key sequence.
+def _axis_terms(coords: Tensor, size: int, weights: Optional[Tensor],
+                beta: float, floor: float) -> Tuple[Tensor, Tensor]:
+    """Per-axis pieces of ``log G`` over one axis of the key grid.
 
     Args:
-        height (int): Feature-map height ``h`` (padded batch, in cells).
-        width (int): Feature-map width ``w``.
-        device (torch.device, optional): Device of the result.
+        coords (Tensor): Centres along the axis, ``(bs, nh, nq)`` float32.
+        size (int): Cells along the axis (``w`` or ``h``).
+        weights (Tensor, optional): Squared scales of the axis,
+            ``(bs, nh, nq)``; None means 1.
+        beta (float): Smoothing constant.
+        floor (float): Lower clamp of the weighted term.
 
     Returns:
-        Tensor: ``(h * w, 2)`` float32, ``(x, y)`` of key ``k = y * w + x``,
-        the order of ``feat.flatten(2)`` in mmdet's ``DETR.pre_transformer``.
+        tuple[Tensor, Tensor]: ``-weights * d^2 / beta`` clamped at ``floor``
+        and the plain ``d^2``, both ``(bs, nh, nq, size)``, where ``d`` is
+        the distance of cell ``0..size-1`` to the centre.
     """
-    ys, xs = torch.meshgrid(
-        torch.arange(height, dtype=torch.float32, device=device),
-        torch.arange(width, dtype=torch.float32, device=device),
-        indexing='ij')
-    return torch.stack((xs, ys), dim=-1).view(-1, 2)
+    cells = torch.arange(size, dtype=torch.float32, device=coords.device)
+    sq = (coords.unsqueeze(-1) - cells).pow(2)
+    term = sq if weights is None else sq * weights.unsqueeze(-1)
+    return (term / -beta).clamp(min=floor), sq
 
 
 def gaussian_log_prior(points: Tensor,
-                       grid: Tensor,
+                       feat_hw: Tuple[int, int],
                        scales: Optional[Tensor] = None,
                        beta: float = 8.0,
                        dtype: Optional[torch.dtype] = None) -> Tensor:
     """``log G`` of every (query, head) over the key grid (attention bias).
 
+    Keys are the cells of the (padded) ``h x w`` feature map in the order of
+    ``feat.flatten(2)`` (mmdet's ``DETR.pre_transformer``): key
+    ``k = y * w + x`` sits at ``(x, y)``, ``x in 0..w-1``, ``y in 0..h-1``.
     ``log G[b * nh + n, q, k] = -sum_a(scales[b, q, n, a]^2 *
-    (points[b, q, n, a] - grid[k, a])^2) / beta`` with ``a`` over ``(x, y)``.
+    (points[b, q, n, a] - key_a)^2) / beta`` with ``a`` over ``(x, y)``.
     A scale with one channel (``Single`` mode) multiplies the summed squared
     distance; ``scales=None`` (``Fixed`` mode) means scale 1; three channels
     (``Cov`` mode, reference ``type4``) are ``(s_x, s_y, s_xy)`` and add
     ``s_xy^2 * dx^2 * dy^2`` to the ``Indep`` distance.
 
-    The value is computed in float32 and clamped to half of the smallest
-    finite value of ``dtype`` before the cast, so that fp16/bf16 never turns
-    a far key into ``-inf`` (a query whose keys were all ``-inf`` would get
-    NaN from softmax) and adding the content logits cannot overflow either.
-    Key padding is *not* applied here: pass the result as ``attn_mask``
-    together with ``key_padding_mask``; torch adds ``-inf`` at padded keys,
-    so they stay masked whatever the prior is (the reference code, too, adds
-    log G after key-padding masking, before softmax).
+    The x and y terms depend on one axis each, so they are built on the
+    ``w`` and ``h`` cells (``(bs, nh, nq, w)`` and ``(..., h)``) and summed
+    by broadcasting: the only ``(bs, nh, nq, h * w)`` operation is that sum
+    (``Cov`` adds one product), written in the layout the attention reads.
+
+    The value is computed in float32 and kept above half of the smallest
+    finite value of ``dtype`` (each axis term above a quarter) before the
+    cast, so that fp16/bf16 never turns a far key into ``-inf`` (a query
+    whose keys were all ``-inf`` would get NaN from softmax) and adding the
+    content logits cannot overflow either. Key padding is *not* applied
+    here: pass the result as ``attn_mask`` together with
+    ``key_padding_mask``; torch adds ``-inf`` at padded keys, so they stay
+    masked whatever the prior is (the reference code, too, adds log G after
+    key-padding masking, before softmax).
 
     Args:
         points (Tensor): Per-head Gaussian centres in feature-map cells,
             ``(bs, num_queries, num_heads, 2)`` in ``(x, y)`` order.
-        grid (Tensor): Key coordinates from :func:`key_grid`, ``(h * w, 2)``.
+        feat_hw (tuple[int, int]): Padded feature-map ``(h, w)`` in cells.
         scales (Tensor, optional): Inverse bandwidths, ``(bs, num_queries,
             num_heads, 2)`` (``Indep``, ``(x, y)``), ``(..., 1)``
             (``Single``) or ``(..., 3)`` (``Cov``, ``(x, y, xy)``). None
@@ -95,32 +106,36 @@ def gaussian_log_prior(points: Tensor,
         raise ValueError('gaussian_log_prior: `points` must have shape '
                          '(bs, num_queries, num_heads, 2), got '
                          f'{tuple(points.shape)}')
-    if grid.dim() != 2 or grid.size(-1) != 2:
-        raise ValueError('gaussian_log_prior: `grid` must have shape '
-                         f'(num_keys, 2), got {tuple(grid.shape)}')
-    out_dtype = dtype if dtype is not None else points.dtype
-    bs, num_queries, num_heads, _ = points.shape
-    # (bs, nq, nh, 1, 2) - (K, 2) -> (bs, nq, nh, K, 2), squared per axis
-    sq_dist = (points.float().unsqueeze(-2) - grid.float()).pow(2)
-    if scales is None:
-        dist = sq_dist.sum(-1)
-    elif scales.size(-1) == 1:
-        # `Single`: one scale for both axes multiplies the summed distance
-        dist = sq_dist.sum(-1) * scales.float().pow(2)
-    elif scales.size(-1) == 2:
-        # `Indep`: the squared x/y distances are weighted separately
-        dist = (sq_dist * scales.float().pow(2).unsqueeze(-2)).sum(-1)
-    elif scales.size(-1) == 3:
-        # `Cov` (reference type4): the product of the squared x/y distances
-        # is a third term with its own (squared) weight
-        terms = torch.cat([sq_dist, sq_dist.prod(-1, keepdim=True)], dim=-1)
-        dist = (terms * scales.float().pow(2).unsqueeze(-2)).sum(-1)
-    else:
+    if len(feat_hw) != 2 or min(feat_hw) < 1:
+        raise ValueError('gaussian_log_prior: `feat_hw` must be the feature '
+                         f'map (h, w), both >= 1, got {tuple(feat_hw)}')
+    if scales is not None and scales.size(-1) not in (1, 2, 3):
         raise ValueError('gaussian_log_prior: `scales` must end in 1 '
                          '(Single), 2 (Indep) or 3 (Cov) channels, got '
                          f'{tuple(scales.shape)}')
-    log_g = -dist / beta
-    log_g = log_g.clamp(min=torch.finfo(out_dtype).min / 2)
-    # (bs, nq, nh, K) -> (bs, nh, nq, K) -> (bs * nh, nq, K)
-    log_g = log_g.permute(0, 2, 1, 3).reshape(bs * num_heads, num_queries, -1)
-    return log_g.to(out_dtype)
+    out_dtype = dtype if dtype is not None else points.dtype
+    floor = torch.finfo(out_dtype).min / 4
+    bs, num_queries, num_heads, _ = points.shape
+    height, width = int(feat_hw[0]), int(feat_hw[1])
+    # (bs, nq, nh, c) -> (bs, nh, nq, c), contiguous: the small per-axis
+    # tensors take the attention's layout (elementwise results follow their
+    # inputs' strides), so the full-size sum needs no permute afterwards
+    points = points.float().permute(0, 2, 1, 3).contiguous()
+    weights = [None, None, None]
+    if scales is not None:
+        sq_scales = scales.float().permute(0, 2, 1, 3).contiguous().pow(2)
+        if sq_scales.size(-1) == 1:  # `Single`: one scale for both axes
+            weights[:2] = [sq_scales[..., 0]] * 2
+        else:  # `Indep` / `Cov`: x and y weighted separately
+            weights = list(sq_scales.unbind(-1)) + [None]
+    term_x, sq_x = _axis_terms(points[..., 0], width, weights[0], beta, floor)
+    term_y, sq_y = _axis_terms(points[..., 1], height, weights[1], beta,
+                               floor)
+    log_g = term_y.unsqueeze(-1) + term_x.unsqueeze(-2)  # (bs,nh,nq,h,w)
+    if weights[2] is not None:
+        # `Cov` (reference type4): the product of the squared x/y distances
+        # is a third term with its own (squared) weight
+        cross = (sq_x * (weights[2] / -beta).unsqueeze(-1)).unsqueeze(-2)
+        log_g = (log_g + cross * sq_y.unsqueeze(-1)).clamp(min=2 * floor)
+    return log_g.view(bs * num_heads, num_queries,
+                      height * width).to(out_dtype)

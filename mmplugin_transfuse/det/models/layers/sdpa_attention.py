@@ -186,9 +186,14 @@ class SDPAMultiheadAttention(BaseModule):
         if mask is not None:
             mask = mask.to(q.dtype)
             # softmax over only -inf is NaN: give such rows a finite mask and
-            # zero their output afterwards
-            empty = torch.isneginf(mask).all(dim=-1, keepdim=True)
-            mask = mask.masked_fill(empty, 0.)
+            # zero their output afterwards. A row is all -inf iff its maximum
+            # is: one reduction over the mask, and no copy of it unless such
+            # a row exists (SMCA's priors are finite, so normally none does).
+            empty = torch.isneginf(mask.detach().amax(dim=-1, keepdim=True))
+            if empty.any():
+                mask = mask.masked_fill(empty, 0.)
+            else:
+                empty = None
         out = F.scaled_dot_product_attention(
             q,
             k,

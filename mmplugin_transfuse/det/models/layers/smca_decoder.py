@@ -28,7 +28,7 @@ from mmengine.model import ModuleList
 from torch import Tensor, nn
 
 from mmplugin_transfuse.utils import maybe_checkpoint
-from .gaussian_prior import gaussian_log_prior, key_grid
+from .gaussian_prior import gaussian_log_prior
 from .sdpa_attention import SDPAMultiheadAttention
 
 # reference `--dynamic_scale` type1..type4, in that order
@@ -158,14 +158,15 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
         return self.center_mlp(prior_query)
 
     def spatial_prior(self, prior_query: Tensor, centers: Tensor,
-                      grid: Tensor) -> Tensor:
+                      feat_hw: Tuple[int, int]) -> Tensor:
         """``log G`` for this layer's co-attention.
 
         Args:
             prior_query (Tensor): :meth:`prior_input`, ``(bs, nq, dim)``.
             centers (Tensor): Query centres in feature-map cells,
                 ``(bs, nq, 2)``, ``(x, y)``.
-            grid (Tensor): Key cell coordinates, ``(h * w, 2)``.
+            feat_hw (tuple[int, int]): Padded feature-map ``(h, w)``; the
+                keys are its cells (see :func:`gaussian_log_prior`).
 
         Returns:
             Tensor: ``(bs * num_heads, nq, h * w)`` additive attention bias
@@ -184,7 +185,7 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
             if scales is not None:
                 scales = scales.expand(-1, -1, self.num_heads, -1)
         return gaussian_log_prior(
-            points, grid, scales, beta=self.beta, dtype=prior_query.dtype)
+            points, feat_hw, scales, beta=self.beta, dtype=prior_query.dtype)
 
 
 class SMCATransformerDecoder(DetrTransformerDecoder):
@@ -277,7 +278,6 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
             - center_logits: pre-sigmoid normalised centres ``(x, y)``,
               ``(bs, nq, 2)`` (the box head adds them to the box centre).
         """
-        grid = key_grid(*feat_hw, device=query.device)
         if key_padding_mask is not None and key_padding_mask.dtype == \
                 torch.bool:
             # torch adds a float padding mask to the float attn_mask (log G);
@@ -294,7 +294,7 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
                 center_logits = layer.predict_centers(prior_query)
                 centers = center_logits.sigmoid() * valid_wh.to(
                     center_logits.dtype).unsqueeze(1)
-            log_prior = layer.spatial_prior(prior_query, centers, grid)
+            log_prior = layer.spatial_prior(prior_query, centers, feat_hw)
             # checkpointed only when gradients flow: in eval/no_grad it
             # would just add overhead
             query = maybe_checkpoint(

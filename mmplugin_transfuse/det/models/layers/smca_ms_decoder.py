@@ -35,7 +35,6 @@ from mmengine.model import ModuleList
 from torch import Tensor, nn
 
 from mmplugin_transfuse.utils import maybe_checkpoint
-from .gaussian_prior import key_grid
 from .sdpa_attention import SDPAMultiheadAttention, additive_mask
 from .smca_decoder import (SMCATransformerDecoder,
                            SMCATransformerDecoderLayer)
@@ -301,9 +300,6 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                 f'SMCAMultiScaleDecoder: built for {self.num_levels} levels, '
                 f'got spatial_shapes={list(spatial_shapes)} and valid_wh of '
                 f'shape {tuple(valid_wh.shape)}')
-        grids = [
-            key_grid(h, w, device=query.device) for h, w in spatial_shapes
-        ]
         center_logits = None
         centers = []
         intermediate, priors = [], []
@@ -319,7 +315,8 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                     for lvl in range(self.num_levels)
                 ]
             log_priors = [
-                prior.spatial_prior(prior_query, centers[lvl], grids[lvl])
+                prior.spatial_prior(prior_query, centers[lvl],
+                                    spatial_shapes[lvl])
                 for lvl, prior in enumerate(layer.level_priors)
             ]
             alpha = layer.level_weights(prior_query) \
