@@ -8,9 +8,12 @@
 # thread count is pinned, since float reductions depend on it.
 #   DEMO_FULL=1     the longer run (TransFuse-S 200 iterations of batch 8,
 #                   SMCA-DETR 36 epochs of batch 8) instead of the quick one
-#   DEMO_THREADS=N  torch intra-op threads (default 1: the README's numbers;
-#                   on a busy 2-core machine 2 threads were ~4x slower, and
-#                   another count gives slightly different numbers)
+#   DEMO_THREADS=N  torch intra-op threads (default 2, or 1 on a 1-core
+#                   machine: the README's numbers are the 2-thread run; on a
+#                   quiet 2-core machine 2 threads are ~1.7x faster than 1,
+#                   on one busy with other jobs they can be several times
+#                   slower: use 1 there. Another count gives slightly
+#                   different numbers, since float sums depend on it)
 #   SEG_CONFIG / DET_CONFIG   other configs (DET_CONFIG= skips detection)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +29,9 @@ else
   DET_CONFIG=${DET_CONFIG-configs/smca_detr/smca-detr_r18_1xb4-10e_synthetic-shapes-160x160.py}
 fi
 WORK=work_dirs/demo
-export OMP_NUM_THREADS=${DEMO_THREADS:-1} MKL_NUM_THREADS=${DEMO_THREADS:-1}
+CORES=$(nproc 2>/dev/null || echo 1)
+THREADS=${DEMO_THREADS:-$(( CORES < 2 ? 1 : 2 ))}
+export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 # torch has no deterministic CUDA backward for some ops the models use
 # (bilinear interpolate, adaptive average pooling): seeded, not bit-exact there
 EXTRA=()

@@ -24,7 +24,8 @@ cd "$ROOT"
 TORCH_PIN="torch==2.14.1 torchvision==0.29.1"
 MMCV_VERSION="2.1.0"
 
-log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+# every line carries the time since the set-up started (m:ss), so a slow step shows
+log() { printf '\033[1m[setup %d:%02d]\033[0m %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 die() { printf '\033[1;31m[setup] ERROR:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- interpreter
@@ -92,13 +93,13 @@ echo 'setuptools>=77.0.3,<81' >> "$CONSTRAINTS"
 # OpenMMLab 2.x (mmcv 2.1, mmseg 1.2, mmdet 3.3) was written against OpenCV 4;
 # a fresh resolve now picks OpenCV 5.
 echo 'opencv-python>=4.5,<5' >> "$CONSTRAINTS"
-pip_install -c "$CONSTRAINTS" setuptools wheel packaging ninja
+# one resolve for the build tools, mmengine and mmcv's run-time libs (declared in its
+# requirements; the cached, prebuilt or built wheel is installed with --no-deps)
+MMCV_LIB_DEPS="addict numpy opencv-python pillow pyyaml yapf"
+log "build tools, mmengine and mmcv's run-time libraries"
+pip_install -c "$CONSTRAINTS" setuptools wheel packaging ninja "mmengine==0.10.7" $MMCV_LIB_DEPS
 
 # ---------------------------------------------------------------- mmcv from source
-# mmcv's run-time libs (declared in its requirements; the cached or built wheel is
-# installed with --no-deps), installed under the constraints.
-mmcv_lib_deps() { pip_install -c "$CONSTRAINTS" addict numpy opencv-python pillow pyyaml yapf; }
-
 # Builds mmcv's wheel from PyPI's source distribution, installs, checks and caches it.
 # tools/mmcv_unity_build.py patches the unpacked source (reasons and measurements in its
 # docstring): -std=c++17 -> -std=c++20 (torch >= 2.10 headers need C++20), -g0 (debug
@@ -117,7 +118,6 @@ build_mmcv() {
   if "$PY" -c "import torch,sys; v=tuple(int(x) for x in torch.__version__.split('+')[0].split('.')[:2]); sys.exit(v < (2,10))"; then
     cxx20="--cxx20"
   fi
-  mmcv_lib_deps
   if [[ -z "${CXX:-}" ]] && command -v ccache >/dev/null; then
     # ccache in masquerade mode (c++/gcc links to it first on PATH): CXX="ccache c++"
     # would fail torch's compiler check, which runs `$CXX --version` on the first word.
@@ -158,9 +158,7 @@ build_mmcv() {
   rm -rf "$build_dir"
 }
 
-# ---------------------------------------------------------------- mmengine + mmcv
-pip_install -c "$CONSTRAINTS" "mmengine==0.10.7"
-
+# ---------------------------------------------------------------- mmcv
 if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
   log "mmcv $MMCV_VERSION with ops already imports"
 else
@@ -169,7 +167,7 @@ else
   if [[ -n "${MMCV_WHEEL_DIR:-}" ]] && ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl >/dev/null 2>&1; then
     log "mmcv: prebuilt wheel from $WHEEL_SUB"
     pip_install --no-deps --force-reinstall "$(ls "$WHEEL_SUB"/mmcv-"$MMCV_VERSION"-"$PYTAG"-*.whl | head -n1)"
-  elif mmcv_lib_deps && "$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" install; then
+  elif "$PY" "$ROOT/tools/mmcv_wheel_cache.py" --mmcv "$MMCV_VERSION" install; then
     log "mmcv: installed from the wheel cache ($("$PY" "$ROOT/tools/mmcv_wheel_cache.py" dir))"
   else
     build_mmcv
@@ -177,13 +175,16 @@ else
 fi
 
 # ---------------------------------------------------------------- mmdet, mmseg, timm, mim
+# openmim's run-time deps are in this resolve; openmim itself comes next, without its
+# opendatalab/openxlab deps (they pin setuptools~=60 -> torch downgrade).
+log "mmdet, mmseg, timm and the tools' libraries"
 pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
-  "opencv-python>=4.5,<5" ftfy regex pytest nibabel scipy pycocotools psutil seaborn
-# openmim without opendatalab/openxlab (they pin setuptools~=60 -> torch downgrade).
+  "opencv-python>=4.5,<5" ftfy regex pytest nibabel scipy pycocotools psutil seaborn \
+  Click colorama model-index pandas requests rich tabulate
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
-pip_install -c "$CONSTRAINTS" Click colorama model-index pandas requests rich tabulate
 
 # ---------------------------------------------------------------- this package
+log "this package (editable)"
 pip_install -c "$CONSTRAINTS" --no-build-isolation -e .
 
 # ---------------------------------------------------------------- final check
