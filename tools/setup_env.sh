@@ -184,8 +184,10 @@ pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9"
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
 
 # ---------------------------------------------------------------- this package
+# --no-deps: setup.py's install_requires are all installed above (and imported by the
+# final check); pip's resolve of them again took ~5 s of a ~3 min set-up
 log "this package (editable)"
-pip_install -c "$CONSTRAINTS" --no-build-isolation -e .
+pip_install -c "$CONSTRAINTS" --no-build-isolation --no-deps -e .
 
 # ---------------------------------------------------------------- final check
 TV=$(check_env | tail -n1) || die "the environment does not import (see the traceback above)"
