@@ -54,6 +54,22 @@ import mmplugin_transfuse  # noqa: F401
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
 import cv2
 assert int(cv2.__version__.split('.')[0]) < 5, f'opencv {cv2.__version__}'
+# the package is installed with --no-deps: its own requirements are checked here
+from importlib import metadata
+from packaging.requirements import Requirement
+unmet = []
+for line in metadata.requires('mmplugin_transfuse') or []:
+    req = Requirement(line)
+    if req.marker is not None and not req.marker.evaluate({'extra': ''}):
+        continue  # an optional extra
+    try:
+        found = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        unmet.append(f'{req} (not installed)')
+        continue
+    if not req.specifier.contains(found, prereleases=True):
+        unmet.append(f'{req} (found {found})')
+assert not unmet, f'unmet requirements of mmplugin_transfuse: {unmet}'
 print(torch.__version__)
 PYEOF
 }
