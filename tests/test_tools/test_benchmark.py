@@ -1,5 +1,6 @@
 """tools/benchmark/: latency, memory and convergence scripts on tiny configs."""
 import csv
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -184,6 +185,25 @@ def test_convergence_models_share_everything_but_the_method():
     full = conv.parse_args(['--full']).opts
     assert (full['depth'], full['c4'], full['enc_layers'],
             full['queries']) == (50, False, 6, 100)
+
+
+def test_convergence_smca_prior_starts_at_the_reference_relative_width():
+    conv = load_tool('benchmark/convergence.py')
+    # reference: beta 8 on a 25-cell COCO short side -> sigma = 2 cells, 8 %
+    for argv, cells in (([], 128 / 16), (['--full'], 512 / 32),
+                        (['--size', '256', '--c4', '0'], 256 / 32)):
+        opts = conv.parse_args(argv).opts
+        beta = conv.smca_beta(opts)
+        assert math.sqrt(beta / 2) / cells == pytest.approx(0.08), argv
+        cfg = conv.model_config('SMCA-DETR', opts, 3)
+        assert cfg['decoder']['layer_cfg']['beta'] == pytest.approx(beta)
+    assert conv.smca_beta(conv.parse_args([]).opts) == pytest.approx(0.8192)
+    # the reference value as it is, on request
+    opts = conv.parse_args(['--smca-beta', '8']).opts
+    assert conv.model_config('SMCA-DETR', opts,
+                             3)['decoder']['layer_cfg']['beta'] == 8.0
+    with pytest.raises(SystemExit):
+        conv.parse_args(['--smca-beta', '0'])
 
 
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):

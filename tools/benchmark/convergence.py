@@ -33,6 +33,9 @@ Presets (every field can be overridden on the command line):
   20 queries; batch 8, AdamW 1e-4 constant (weight decay 1e-4, backbone at
   the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
   25-70 min per model on 2 cores.
+  SMCA's prior starts as wide relative to the image as the reference
+  ``beta = 8`` makes it on COCO (:func:`smca_beta`: 0.82 on this 8x8 map;
+  ``--smca-beta 8`` uses the reference value as it is).
 * ``--full``, for a GPU: the papers' architecture size (ResNet-50 C5,
   6 + 6 layers, FFN 2048, 100 queries, random init) on 512 px synthetic
   shapes, 10000 train / 1000 val, batch 16, 50000 iterations, validation
@@ -68,6 +71,10 @@ MODELS = {
 }
 # the data set, runtime and evaluator come from the package's synthetic config
 RUNTIME_CONFIG = MODELS['SMCA-DETR']
+# SMCA's reference prior: beta = 8 on COCO's stride-32 maps, whose short
+# side (800 px) is 25 cells (see `smca_beta`)
+REFERENCE_BETA = 8.0
+REFERENCE_CELLS = 25.0
 
 CPU_PRESET: Dict[str, Any] = dict(
     size=128,
@@ -153,7 +160,27 @@ def model_config(name: str, opts: Dict[str, Any],
         layer['ffn_cfg']['ffn_drop'] = opts['dropout']
     model['bbox_head']['num_classes'] = num_classes
     model['test_cfg'] = dict(max_per_img=opts['queries'])
+    if name == 'SMCA-DETR':
+        dec['layer_cfg']['beta'] = smca_beta(opts)
     return model
+
+
+def smca_beta(opts: Dict[str, Any]) -> float:
+    """SMCA's prior smoothing ``beta`` for the recipe's feature map.
+
+    ``opts['smca_beta']`` when set; otherwise the reference ``beta = 8``
+    rescaled so that the prior starts as wide *relative to the image* as in
+    the reference setting. There (COCO, stride 32, short side 800 px = 25
+    cells) the initial prior (scale 1) is a Gaussian of
+    ``sigma = sqrt(beta / 2) = 2`` cells, 8 % of the short side; the key grid
+    is in cells, so on a map of ``n`` cells the same fraction needs
+    ``beta = 8 * (n / 25) ** 2`` (CPU preset: 128 px / 16 = 8 cells ->
+    0.82; ``--full``: 512 px / 32 = 16 cells -> 3.3).
+    """
+    if opts.get('smca_beta') is not None:
+        return float(opts['smca_beta'])
+    cells = opts['size'] / (16 if opts['c4'] else 32)
+    return REFERENCE_BETA * (cells / REFERENCE_CELLS)**2
 
 
 def run_config(name: str, opts: Dict[str, Any], data_root: str,
@@ -328,6 +355,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='informational: mmengine uses CUDA if visible')
     parser.add_argument('--plot-only', action='store_true',
                         help='re-plot <out>/convergence.csv, train nothing')
+    parser.add_argument('--smca-beta', type=float, default=None,
+                        help='SMCA prior smoothing beta (default: the '
+                        'reference 8 rescaled to the recipe\'s map size, '
+                        'see smca_beta(); 8 = the reference value as is)')
     for key, value in PRESETS['cpu'].items():
         if isinstance(value, bool):
             parser.add_argument(f'--{key.replace("_", "-")}', type=int,
@@ -350,6 +381,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('need 0 <= --min-objects <= --max-objects')
     if opts['size'] < 32:
         parser.error('--size must be at least 32 (the generator\'s minimum)')
+    if args.smca_beta is not None and not args.smca_beta > 0:
+        parser.error(f'--smca-beta must be > 0, got {args.smca_beta}')
+    opts['smca_beta'] = args.smca_beta
     args.opts = opts
     return args
 
@@ -377,7 +411,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                     seed=args.seed, num_classes=opts['num_classes'],
                     objects=(opts['min_objects'], opts['max_objects']))
         check_data(val_json, opts['num_classes'])
-        print('recipe: ' + json.dumps(opts), flush=True)
+        print('recipe: ' + json.dumps(dict(opts, smca_beta=smca_beta(opts))),
+              flush=True)
         # models trained by an earlier call into the same --out are kept, so
         # the study can run one model at a time (e.g. one per job)
         curves = [
