@@ -89,7 +89,7 @@ if __name__ == '__main__':
             # NIfTI volumes (MSD prostate converter, whole-volume
             # evaluation): mmplugin_transfuse.data_prep.msd only
             'medical': ['nibabel'],
-            'tests': ['pytest', 'nibabel'],
+            'tests': ['pytest', 'pytest-xdist', 'nibabel'],
         },
         zip_safe=False,
     )

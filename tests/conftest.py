@@ -1,14 +1,37 @@
 """Shared fixtures: repository paths, tool modules and small generated data."""
 import importlib.util
+import os
 import os.path as osp
 import sys
 from types import ModuleType
 
 import pytest
-from mmengine.config import Config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
+
+
+def pytest_configure(config) -> None:
+    """Two speed rules for the whole suite.
+
+    * A config's text is not formatted by yapf in the test process. A Runner
+      prints, dumps and hands its config to the visualizer, five yapf passes
+      that took half of a small in-process run (16 of 33 s of the
+      convergence smoke test, 20+ s for the five-set polyp config); the text
+      stays valid Python, only unformatted. Runs in fresh interpreters
+      (tools/train.py, dist_train.sh) still format it as users see it.
+    * Under pytest-xdist (``make test``: one worker per core), one thread
+      per worker and per interpreter a test starts: N workers on N cores
+      with torch's default of N threads each would run N*N threads and slow
+      every test down.
+    """
+    import mmengine.config.config as mmengine_config
+    mmengine_config.FormatCode = lambda text, **kwargs: (text, False)
+    if os.environ.get('PYTEST_XDIST_WORKER'):
+        os.environ['OMP_NUM_THREADS'] = '1'
+        os.environ['MKL_NUM_THREADS'] = '1'
+        import torch
+        torch.set_num_threads(1)
 
 
 def load_tool(rel_path: str) -> ModuleType:
@@ -22,20 +45,6 @@ def load_tool(rel_path: str) -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def config_without_yapf(path: str) -> Config:
-    """``Config.fromfile(path)`` whose text is not formatted by yapf.
-
-    A Runner prints, dumps and hands its config to the visualizer: three
-    yapf passes, most of the time of a small in-process run of a long config
-    (20+ s for the five-set polyp config on 2 cores). The text stays valid
-    Python, only unformatted. (mmengine 0.10.7's ``fromfile`` does not pass
-    its ``format_python_code`` argument on for ordinary config files.)
-    """
-    cfg = Config.fromfile(path)
-    return Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
-                  format_python_code=False)
 
 
 @pytest.fixture(scope='session')

@@ -2,15 +2,13 @@
 import csv
 import math
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
+from tests.conftest import CONFIG_ROOT, load_tool
 
 UNET = osp.join(CONFIG_ROOT, 'baselines',
                 'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py')
@@ -106,17 +104,14 @@ def test_latency_rejects_a_mixed_group(tmp_path):
 
 
 def test_memory_grows_with_size(tmp_path):
-    # through the CLI: each size in a fresh subprocess (measured in this
-    # process, freed memory of earlier tests is reused and the RSS peak of
-    # a step does not move)
+    # the tool measures each size in a fresh subprocess of its own (measured
+    # in this process, freed memory of earlier tests is reused and the RSS
+    # peak of a step does not move)
     out = str(tmp_path / 'memory.csv')
-    subprocess.run([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'benchmark', 'memory.py'), '--task',
-        'seg', '--seg-models', UNET, '--seg-sizes', '32x32', '128x128',
-        '--seg-batch', '8', '--steps', '1', '--out', out
-    ], check=True, capture_output=True, env=dict(
-        __import__('os').environ, PYTHONPATH=REPO_ROOT))
+    load_tool('benchmark/memory.py').main([
+        '--task', 'seg', '--seg-models', UNET, '--seg-sizes', '32x32',
+        '128x128', '--seg-batch', '8', '--steps', '1', '--out', out
+    ])
     rows = {row['size']: row for row in _rows(out)}
     assert set(rows) == {'32x32', '128x128'}
     # one model per size group: each row is its group's baseline
@@ -178,21 +173,27 @@ def test_convergence_models_share_everything_but_the_method():
 
 def test_convergence_smca_prior_starts_at_the_reference_relative_width():
     conv = load_tool('benchmark/convergence.py')
-    # reference: beta 8 on a 25-cell COCO short side -> sigma = 2 cells, 8 %
+    # reference: beta 8 in cells of a 25-cell COCO short side -> sigma = 2
+    # cells = 8 % of the side; the unit is rescaled, beta kept
     for argv, cells in (([], 128 / 16), (['--full'], 512 / 32),
                         (['--size', '256', '--c4', '0'], 256 / 32)):
         opts = conv.parse_args(argv).opts
-        beta = conv.smca_beta(opts)
-        assert math.sqrt(beta / 2) / cells == pytest.approx(0.08), argv
-        cfg = conv.model_config('SMCA-DETR', opts, 3)
-        assert cfg['decoder']['layer_cfg']['beta'] == pytest.approx(beta)
-    assert conv.smca_beta(conv.parse_args([]).opts) == pytest.approx(0.8192)
-    # the reference value as it is, on request
-    opts = conv.parse_args(['--smca-beta', '8']).opts
-    assert conv.model_config('SMCA-DETR', opts,
-                             3)['decoder']['layer_cfg']['beta'] == 8.0
-    with pytest.raises(SystemExit):
-        conv.parse_args(['--smca-beta', '0'])
+        layer_cfg = conv.model_config('SMCA-DETR', opts,
+                                      3)['decoder']['layer_cfg']
+        unit = layer_cfg['prior_unit']
+        assert layer_cfg['beta'] == 8.0, argv
+        # width in cells: sqrt(beta * unit^2 / 2)
+        assert math.sqrt(8.0 * unit**2 / 2) / cells == pytest.approx(0.08)
+    assert conv.smca_prior_unit(conv.parse_args([]).opts) == pytest.approx(
+        0.32)
+    # the reference units and another beta, on request
+    opts = conv.parse_args(['--smca-prior-unit', '1', '--smca-beta',
+                            '2']).opts
+    layer_cfg = conv.model_config('SMCA-DETR', opts, 3)['decoder']['layer_cfg']
+    assert (layer_cfg['prior_unit'], layer_cfg['beta']) == (1.0, 2.0)
+    for flag in ('--smca-beta', '--smca-prior-unit'):
+        with pytest.raises(SystemExit):
+            conv.parse_args([flag, '0'])
 
 
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
@@ -72,12 +73,14 @@ def _start(config, work_dir, options):
 
 
 def _scalars(run, work_dir):
-    """Wait for a run of ``_start``; its logged scalars, minus timings."""
-    proc, log = run
-    returncode = proc.wait(timeout=900)
-    with log:
-        log.seek(0)
-        assert returncode == 0, log.read()[-6000:]
+    """The logged scalars of a run in ``work_dir``, minus timings; for a run
+    of ``_start`` (``run`` not None) after it ended successfully."""
+    if run is not None:
+        proc, log = run
+        returncode = proc.wait(timeout=900)
+        with log:
+            log.seek(0)
+            assert returncode == 0, log.read()[-6000:]
     (scalars, ) = [
         osp.join(dp, 'scalars.json') for dp, _, files in os.walk(work_dir)
         if 'scalars.json' in files
@@ -89,16 +92,33 @@ def _scalars(run, work_dir):
             for line in lines]
 
 
-def _assert_repeatable(config, tmp_path, options, metric):
-    # the two fresh processes run side by side (each on one thread): half
-    # the wall time on two cores, and still independent interpreters
-    work_a, work_b = str(tmp_path / 'a'), str(tmp_path / 'b')
-    runs = [_start(config, work, options) for work in (work_a, work_b)]
+def _train_in_process(config, work_dir, options):
+    """tools/train.py's main() in this interpreter, on one thread like the
+    fresh one; the global switches a seeded deterministic run sets are
+    restored afterwards for the tests that follow."""
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
     try:
-        a, b = _scalars(runs[0], work_a), _scalars(runs[1], work_b)
+        load_tool('train.py').main(
+            [config, '--work-dir', work_dir, '--cfg-options'] + options)
     finally:
-        for proc, _ in runs:
-            proc.kill()  # a no-op for a process that has exited
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _assert_repeatable(config, tmp_path, options, metric):
+    # a fresh interpreter and this one (which imported and ran other tests
+    # before) train side by side, each on one thread: equal floats show the
+    # run depends on nothing but the config and its seed
+    work_a, work_b = str(tmp_path / 'a'), str(tmp_path / 'b')
+    run_a = _start(config, work_a, options)
+    try:
+        _train_in_process(config, work_b, options)
+        a = _scalars(run_a, work_a)
+    finally:
+        run_a[0].kill()  # a no-op for a process that has exited
+    b = _scalars(None, work_b)
     assert any('loss' in line for line in a), a
     assert any(metric in line for line in a), a
     assert a == b

@@ -21,8 +21,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from tests.conftest import (CONFIG_ROOT, REPO_ROOT, config_without_yapf,
-                            load_tool)
+from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
 
 MMDET_TOOLS = osp.join(
     osp.dirname(__import__('mmdet').__file__), '.mim', 'tools')
@@ -185,7 +184,7 @@ def trained_smca(synthetic_shapes_root, tmp_path_factory):
     """One epoch (2 iterations + validation) of the SMCA demo config:
     ``(log dir, checkpoint)``."""
     from mmengine.runner import Runner
-    cfg = config_without_yapf(SMCA_CFG)  # the Runner's log/dump: no yapf
+    cfg = Config.fromfile(SMCA_CFG)
     cfg.merge_from_dict(_det_overrides(synthetic_shapes_root))
     cfg.train_dataloader.batch_size = 4
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1,

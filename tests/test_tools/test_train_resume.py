@@ -1,8 +1,7 @@
 """Resume on torch >= 2.6 (weights_only=True): in-process and after SIGKILL."""
 import glob
-import os
-import re
 import os.path as osp
+import re
 import signal
 import subprocess
 import sys
@@ -12,8 +11,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from tests.conftest import (CONFIG_ROOT, REPO_ROOT, config_without_yapf,
-                            load_tool)
+from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
 
 UNET = osp.join(CONFIG_ROOT, 'baselines',
                 'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-128x128.py')
@@ -29,7 +27,7 @@ PIPELINE = [
 
 
 def _cfg(data_root: str, work_dir: str, max_iters: int, name: str) -> Config:
-    cfg = config_without_yapf(UNET)  # the Runner's log/dump: no yapf
+    cfg = Config.fromfile(UNET)
     cfg.work_dir = work_dir
     cfg.experiment_name = name
     cfg.randomness = dict(seed=0, deterministic=True)

@@ -159,12 +159,15 @@ def test_pretrained_converter_loads_into_backbone(tmp_path):
     assert result.unexpected_keys == []
     # only the (randomly initialised) upsampling stages are not pretrained
     assert {k.split('.')[0] for k in result.missing_keys} == {'up1', 'up2'}
-    # and through the CLI + a backbone-level Pretrained init_cfg
+    # and through the command line (in-process: test_official_cli_checks_
+    # config runs a converter in a fresh interpreter) + a backbone-level
+    # Pretrained init_cfg
     out = tmp_path / 'backbone.pth'
-    cmd = [sys.executable, osp.join(TOOLS, 'transfuse_pretrained.py')]
-    cmd += [str(out), '--resnet', str(tmp_path / 'r34.pth')]
-    cmd += ['--deit', str(tmp_path / 'deit.pth')]
-    subprocess.run(cmd, check=True, capture_output=True)
+    pretrained.main([
+        str(out), '--resnet',
+        str(tmp_path / 'r34.pth'), '--deit',
+        str(tmp_path / 'deit.pth')
+    ])
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(out))
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -33,9 +33,13 @@ Presets (every field can be overridden on the command line):
   20 queries; batch 8, AdamW 1e-4 constant (weight decay 1e-4, backbone at
   the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
   25-70 min per model on 2 cores.
-  SMCA's prior starts as wide relative to the image as the reference
-  ``beta = 8`` makes it on COCO (:func:`smca_beta`: 0.82 on this 8x8 map;
-  ``--smca-beta 8`` uses the reference value as it is).
+  SMCA's prior is measured in the reference's units: the reference code
+  set ``beta = 8`` and its offset head for COCO's stride-32 maps, whose
+  short side is 25 cells; here the prior's unit is ``cells / 25`` of the
+  map (:func:`smca_prior_unit`: 0.32 on this 8x8 map), so its initial
+  width, the spread of the head offsets and their steps are the same
+  fraction of the image (``--smca-prior-unit 1`` uses the map's cells as
+  the reference code does; ``--smca-beta`` changes ``beta``).
 * ``--full``, for a GPU: the papers' architecture size (ResNet-50 C5,
   6 + 6 layers, FFN 2048, 100 queries, random init) on 512 px synthetic
   shapes, 10000 train / 1000 val, batch 16, 50000 iterations, validation
@@ -71,9 +75,8 @@ MODELS = {
 }
 # the data set, runtime and evaluator come from the package's synthetic config
 RUNTIME_CONFIG = MODELS['SMCA-DETR']
-# SMCA's reference prior: beta = 8 on COCO's stride-32 maps, whose short
-# side (800 px) is 25 cells (see `smca_beta`)
-REFERENCE_BETA = 8.0
+# SMCA's reference prior: its beta and offset head were set on COCO's
+# stride-32 maps, whose short side (800 px) is 25 cells (`smca_prior_unit`)
 REFERENCE_CELLS = 25.0
 
 CPU_PRESET: Dict[str, Any] = dict(
@@ -161,26 +164,31 @@ def model_config(name: str, opts: Dict[str, Any],
     model['bbox_head']['num_classes'] = num_classes
     model['test_cfg'] = dict(max_per_img=opts['queries'])
     if name == 'SMCA-DETR':
-        dec['layer_cfg']['beta'] = smca_beta(opts)
+        dec['layer_cfg']['prior_unit'] = smca_prior_unit(opts)
+        if opts.get('smca_beta') is not None:
+            dec['layer_cfg']['beta'] = float(opts['smca_beta'])
     return model
 
 
-def smca_beta(opts: Dict[str, Any]) -> float:
-    """SMCA's prior smoothing ``beta`` for the recipe's feature map.
+def smca_prior_unit(opts: Dict[str, Any]) -> float:
+    """Length in feature-map cells of SMCA's prior unit for the recipe.
 
-    ``opts['smca_beta']`` when set; otherwise the reference ``beta = 8``
-    rescaled so that the prior starts as wide *relative to the image* as in
-    the reference setting. There (COCO, stride 32, short side 800 px = 25
-    cells) the initial prior (scale 1) is a Gaussian of
-    ``sigma = sqrt(beta / 2) = 2`` cells, 8 % of the short side; the key grid
-    is in cells, so on a map of ``n`` cells the same fraction needs
-    ``beta = 8 * (n / 25) ** 2`` (CPU preset: 128 px / 16 = 8 cells ->
-    0.82; ``--full``: 512 px / 32 = 16 cells -> 3.3).
+    ``opts['smca_prior_unit']`` when set; otherwise ``n / 25`` for a map of
+    ``n`` cells on the short side (CPU preset: 128 px / 16 = 8 cells ->
+    0.32; ``--full``: 512 px / 32 = 16 cells -> 0.64). The reference code
+    measures offsets and distances in cells and set ``beta = 8`` and the
+    offset head's initialisation on COCO, 25 cells on the short side: its
+    initial prior is a Gaussian of ``sigma = sqrt(beta / 2) = 2`` cells, 8 %
+    of the side, and the Xavier-initialised offset head spreads the heads
+    by about 1.4 cells, 5.5 %. In cells of an 8-cell map the same numbers
+    are 25 % and 17 % of the image; in units of ``8 / 25`` cells they are
+    the reference's fractions again (see ``prior_unit`` of
+    :class:`SMCATransformerDecoderLayer`).
     """
-    if opts.get('smca_beta') is not None:
-        return float(opts['smca_beta'])
+    if opts.get('smca_prior_unit') is not None:
+        return float(opts['smca_prior_unit'])
     cells = opts['size'] / (16 if opts['c4'] else 32)
-    return REFERENCE_BETA * (cells / REFERENCE_CELLS)**2
+    return cells / REFERENCE_CELLS
 
 
 def run_config(name: str, opts: Dict[str, Any], data_root: str,
@@ -357,8 +365,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='re-plot <out>/convergence.csv, train nothing')
     parser.add_argument('--smca-beta', type=float, default=None,
                         help='SMCA prior smoothing beta (default: the '
-                        'reference 8 rescaled to the recipe\'s map size, '
-                        'see smca_beta(); 8 = the reference value as is)')
+                        'config\'s, the reference 8)')
+    parser.add_argument('--smca-prior-unit', type=float, default=None,
+                        help='SMCA prior unit in feature-map cells (default: '
+                        'cells on the short side / 25, see '
+                        'smca_prior_unit(); 1 = cells, as the reference)')
     for key, value in PRESETS['cpu'].items():
         if isinstance(value, bool):
             parser.add_argument(f'--{key.replace("_", "-")}', type=int,
@@ -381,9 +392,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('need 0 <= --min-objects <= --max-objects')
     if opts['size'] < 32:
         parser.error('--size must be at least 32 (the generator\'s minimum)')
-    if args.smca_beta is not None and not args.smca_beta > 0:
-        parser.error(f'--smca-beta must be > 0, got {args.smca_beta}')
-    opts['smca_beta'] = args.smca_beta
+    for key in ('smca_beta', 'smca_prior_unit'):
+        value = getattr(args, key)
+        if value is not None and not value > 0:
+            parser.error(f'--{key.replace("_", "-")} must be > 0, got '
+                         f'{value}')
+        opts[key] = value
     args.opts = opts
     return args
 
@@ -411,8 +425,8 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                     seed=args.seed, num_classes=opts['num_classes'],
                     objects=(opts['min_objects'], opts['max_objects']))
         check_data(val_json, opts['num_classes'])
-        print('recipe: ' + json.dumps(dict(opts, smca_beta=smca_beta(opts))),
-              flush=True)
+        print('recipe: ' + json.dumps(
+            dict(opts, smca_prior_unit=smca_prior_unit(opts))), flush=True)
         # models trained by an earlier call into the same --out are kept, so
         # the study can run one model at a time (e.g. one per job)
         curves = [

@@ -66,7 +66,7 @@ def convert(resnet: Optional[str] = None,
     return out, dropped
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('out', help='output file')
     parser.add_argument('--resnet', help='torchvision/timm ResNet .pth')
@@ -84,7 +84,7 @@ def main() -> None:
         default=(12, 16),
         help='token grid of the stored pos-embed (h w)')
     parser.add_argument('--in-channels', type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     state_dict, dropped = convert(args.resnet, args.deit, args.vgg, args.depth,
                                   args.pos_grid, args.in_channels)
     torch.save({'state_dict': state_dict}, args.out)

@@ -12,10 +12,12 @@ NUM_HEADS = 8
 
 
 def build_decoder(num_layers: int = 2,
-                  scale_mode: str = 'Indep') -> SMCATransformerDecoder:
+                  scale_mode: str = 'Indep',
+                  **layer_cfg) -> SMCATransformerDecoder:
     cfg = copy.deepcopy(load_r50_cfg().model.decoder)
     cfg.num_layers = num_layers
     cfg.layer_cfg.scale_mode = scale_mode
+    cfg.layer_cfg.update(layer_cfg)
     # the weights are read from nn.MultiheadAttention (unfused path); the
     # fused path equals it (test_smca_fused_attention.py)
     cfg.layer_cfg.fused_attention = False
@@ -118,6 +120,29 @@ def test_attention_peaks_at_centre_and_follows_formula(scale_mode, scales_xy):
         float(torch.log(w[2, 3] / w[2, 4])), sx**2 / 8, rel_tol=1e-4)
     assert math.isclose(
         float(torch.log(w[2, 3] / w[3, 3])), sy**2 / 8, rel_tol=1e-4)
+
+
+def test_prior_unit_scales_offsets_and_width():
+    """prior_unit u: offsets are u cells per predicted unit and beta acts
+    on distances in units of u cells, log G = -d^2 / (beta * u^2)."""
+    feat_h, feat_w = 5, 7
+    decoder = build_decoder(num_layers=1, prior_unit=0.5)
+    zero_content(decoder, (3 / 7, 2 / 5), (1.0, 1.0))
+    with torch.no_grad():  # every head offset by (2, 0) units = (1, 0) cells
+        decoder.layers[0].offset_fc.bias.copy_(
+            torch.tensor([2.0, 0.0]).repeat(NUM_HEADS))
+    weights, _ = run(decoder, 1, feat_h, feat_w, torch.tensor([[7.0, 5.0]]))
+    ys, xs = torch.meshgrid(
+        torch.arange(feat_h).float(), torch.arange(feat_w).float(),
+        indexing='ij')
+    # centre (3, 2) cells + (1, 0) -> (4, 2); beta 8 * 0.5^2 = 2
+    log_g = (-((xs - 4)**2 + (ys - 2)**2) / 2).flatten()
+    (w, ) = weights
+    assert torch.all(w.argmax(-1) == 2 * feat_w + 4)
+    torch.testing.assert_close(
+        w, torch.softmax(log_g, 0).expand_as(w), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match='prior_unit'):
+        build_decoder(num_layers=1, prior_unit=0)
 
 
 def test_key_padding_stays_masked_and_centre_uses_own_size():

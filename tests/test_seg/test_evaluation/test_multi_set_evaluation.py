@@ -11,7 +11,7 @@ import pytest
 from mmengine import Config
 from mmengine.runner import Runner
 
-from tests.conftest import CONFIG_ROOT, config_without_yapf, load_tool
+from tests.conftest import CONFIG_ROOT, load_tool
 from tests.test_seg.test_datasets.fake_trees import (PRANET_TEST_SETS,
                                                      make_pranet_tree,
                                                      point_dataset_to)
@@ -31,7 +31,7 @@ def test_polyp_config_evaluates_five_sets_in_one_run(tmp_path):
     make_pranet_tree(src, num_train=1, num_test=(2, 1, 1, 1, 2))
     load_tool('dataset_converters/polyp_pranet.py').main(
         [src, '--out', out])
-    cfg = config_without_yapf(CONFIG)  # the Runner's log/dump: no yapf
+    cfg = Config.fromfile(CONFIG)
     # the per-set reporting does not depend on the depth: one block
     cfg.model.backbone.global_branch.depth = 1
     cfg.work_dir = str(tmp_path / 'work')

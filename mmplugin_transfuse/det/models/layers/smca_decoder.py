@@ -66,6 +66,16 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
             one per head (False, default; "multi-head" in Table 2).
         beta (float): Smoothing constant of the prior. Defaults to 8.
         predict_center (bool): Build ``center_mlp`` (the first layer only).
+        prior_unit (float): Length, in feature-map cells, of the unit the
+            prior is measured in: ``offset_fc`` predicts offsets in it and
+            ``beta`` applies to distances in it, i.e. ``points = c +
+            prior_unit * offset`` and ``log G = -sum(s^2 (p - key)^2) /
+            (beta * prior_unit^2)``. 1 (default) is the reference code
+            (cells of the map the transformer sees). The reference set its
+            ``beta`` and initialisation on COCO, whose short side is 25
+            cells at stride 32: on a map of ``n`` cells, ``n / 25`` keeps
+            the initial width, the initial spread of the head offsets and
+            their learning steps the same fraction of the image.
         fused_attention (bool): Self- and co-attention through
             :class:`SDPAMultiheadAttention` (True, default) or mmcv's
             ``MultiheadAttention`` (False, the unfused reference path;
@@ -79,6 +89,7 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
                  head_shared_prior: bool = False,
                  beta: float = 8.0,
                  predict_center: bool = False,
+                 prior_unit: float = 1.0,
                  fused_attention: bool = True,
                  **kwargs) -> None:
         if scale_mode not in SCALE_MODES:
@@ -91,6 +102,10 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
         self.scale_mode = scale_mode
         self.head_shared_prior = head_shared_prior
         self.beta = float(beta)
+        if not prior_unit > 0:
+            raise ValueError('SMCATransformerDecoderLayer: `prior_unit` '
+                             f'must be > 0, got {prior_unit!r}')
+        self.prior_unit = float(prior_unit)
         if not isinstance(fused_attention, bool):
             raise TypeError('SMCATransformerDecoderLayer: `layer_cfg.'
                             'fused_attention` must be a bool, got '
@@ -175,7 +190,7 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
         bs, num_queries, _ = prior_query.shape
         # the 2*nh outputs are read as nh x (x, y) (reference layout)
         offsets = self.offset_fc(prior_query).view(bs, num_queries, -1, 2)
-        points = centers.unsqueeze(2) + offsets
+        points = centers.unsqueeze(2) + self.prior_unit * offsets
         scales = None
         if self.scale_fc is not None:
             scales = self.scale_fc(prior_query).view(
@@ -185,7 +200,11 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
             if scales is not None:
                 scales = scales.expand(-1, -1, self.num_heads, -1)
         return gaussian_log_prior(
-            points, feat_hw, scales, beta=self.beta, dtype=prior_query.dtype)
+            points,
+            feat_hw,
+            scales,
+            beta=self.beta * self.prior_unit**2,
+            dtype=prior_query.dtype)
 
 
 class SMCATransformerDecoder(DetrTransformerDecoder):

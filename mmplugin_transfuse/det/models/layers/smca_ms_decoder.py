@@ -54,14 +54,18 @@ class SMCALevelPrior(nn.Module):
         scale_mode (str): ``'Fixed'`` | ``'Single'`` | ``'Indep'``.
         head_shared_prior (bool): One prior for all heads.
         beta (float): Smoothing constant of the prior.
+        prior_unit (float): Unit of offsets and distances in cells (see
+            :class:`SMCATransformerDecoderLayer`). Defaults to 1.
     """
 
     spatial_prior = SMCATransformerDecoderLayer.spatial_prior
     init_prior_weights = SMCATransformerDecoderLayer.init_prior_weights
 
     def __init__(self, embed_dims: int, num_heads: int, scale_mode: str,
-                 head_shared_prior: bool, beta: float) -> None:
+                 head_shared_prior: bool, beta: float,
+                 prior_unit: float = 1.0) -> None:
         super().__init__()
+        self.prior_unit = prior_unit
         self.num_heads = num_heads
         self.head_shared_prior = head_shared_prior
         self.beta = beta
@@ -148,7 +152,8 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
             self.center_mlp = MLP(self.embed_dims, self.embed_dims, 2, 3)
         self.level_priors = ModuleList([
             SMCALevelPrior(self.embed_dims, self.num_heads, self.scale_mode,
-                           self.head_shared_prior, self.beta / factor)
+                           self.head_shared_prior, self.beta / factor,
+                           self.prior_unit)
             for factor in self.level_prior_factors
         ])
         self.scale_selection = Linear(
