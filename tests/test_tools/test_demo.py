@@ -95,13 +95,17 @@ def _scalars(run, work_dir):
 def _train_in_process(config, work_dir, options):
     """tools/train.py's main() in this interpreter, on one thread like the
     fresh one; the global switches a seeded deterministic run sets are
-    restored afterwards for the tests that follow."""
+    restored afterwards for the tests that follow. The visualizer gets a
+    name of its own: mmengine keeps one instance per name and process, and
+    an earlier test's instance would write this run's scalars into that
+    test's folder."""
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(1)
     try:
         load_tool('train.py').main(
-            [config, '--work-dir', work_dir, '--cfg-options'] + options)
+            [config, '--work-dir', work_dir, '--cfg-options'] + options +
+            [f'visualizer.name=repeat_{work_dir}'])
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
