@@ -239,3 +239,21 @@ def test_latency_unfused_row_overrides_only_its_model(tmp_path, monkeypatch):
     # the SDPA FLOP rule counts what the unfused baddbmm + bmm path counts
     assert rows[0]['GFLOPs'] == pytest.approx(rows[1]['GFLOPs'], rel=1e-6)
     assert rows[0]['params_M'] == rows[1]['params_M']
+
+
+def test_latency_rows_keeps_named_default_rows_in_order():
+    latency = load_tool('benchmark/latency.py')
+    args = latency.parse_args(['--rows', ', 100 q', '(mmdet, 100 q)'])
+    rows = latency._entries(None, latency.DET_MODELS, args.rows)
+    # default order kept: the DETR baseline first, then SMCA at 100 queries
+    assert [r[0] for r in rows] == [
+        'DETR-R50 (mmdet, 100 q)', 'SMCA-DETR-R50 single-scale, 100 q'
+    ]
+    assert rows[1][2] == {'model.num_queries': 100}
+    assert latency._entries(None, latency.SEG_MODELS, args.rows) == []
+    # configs given by path win over the default rows
+    assert latency._entries([UNET], latency.SEG_MODELS, args.rows) == [
+        (osp.splitext(osp.basename(UNET))[0], UNET)
+    ]
+    with pytest.raises(ValueError, match='matched no row'):
+        latency.main(['--task', 'seg', '--rows', 'no such model'])

@@ -200,6 +200,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         metavar='CONFIG',
         help='replace the default segmentation list (first = baseline)')
+    parser.add_argument(
+        '--rows',
+        nargs='+',
+        metavar='TEXT',
+        help='keep only the default rows whose name contains one of these '
+        '(the first kept row is the baseline), e.g. --rows DETR-R50 '
+        '"single-scale ("')
     parser.add_argument('--det-sizes', nargs='+', default=DET_SIZES,
                         metavar='HxW')
     parser.add_argument('--seg-sizes', nargs='+', default=SEG_SIZES,
@@ -242,18 +249,20 @@ def parse_cfg_options(items: Sequence[str]) -> Dict[str, Any]:
     return out
 
 
-def _entries(configs, defaults) -> List[Tuple]:
-    if configs is None:
-        return list(defaults)
-    return [(osp.splitext(osp.basename(c))[0], c) for c in configs]
+def _entries(configs, defaults, rows=None) -> List[Tuple]:
+    """The rows of one group: ``configs`` (named after their files), else
+    the ``defaults`` whose name contains one of ``rows`` (all without)."""
+    if configs is not None:
+        return [(osp.splitext(osp.basename(c))[0], c) for c in configs]
+    return [e for e in defaults if not rows or any(r in e[0] for r in rows)]
 
 
 def main(argv=None) -> List[Dict]:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    det = _entries(args.det_models, DET_MODELS)
-    seg = _entries(args.seg_models, SEG_MODELS)
+    det = _entries(args.det_models, DET_MODELS, args.rows)
+    seg = _entries(args.seg_models, SEG_MODELS, args.rows)
     for config in args.extra:
         task = common.task_of(common.load_config(config))
         (det if task == 'det' else seg).append(
@@ -261,12 +270,16 @@ def main(argv=None) -> List[Dict]:
     print(f'device {args.device}, torch threads {torch.get_num_threads()}, '
           f'warm-up {args.warmup}, {args.runs} timed runs per model')
     rows = []
-    if args.task in ('det', 'all'):
+    # a group that --rows emptied is skipped
+    if args.task in ('det', 'all') and det:
         rows += benchmark_group('det', det, args.det_sizes, args,
                                 args.cfg_options)
-    if args.task in ('seg', 'all'):
+    if args.task in ('seg', 'all') and seg:
         rows += benchmark_group('seg', seg, args.seg_sizes, args,
                                 args.cfg_options)
+    if not rows:
+        raise ValueError(f'--rows {args.rows} matched no row of the '
+                         f'{args.task} group(s)')
     common.write_csv(args.out, rows, COLUMNS)
     return rows
 
