@@ -295,7 +295,7 @@ def check_args(args: argparse.Namespace, cfg: Config,
     return notes
 
 
-def main() -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(
         description='Convert an official SMCA-DETR checkpoint to mmdet')
     parser.add_argument('src', help='official checkpoint (.pth)')
@@ -311,7 +311,7 @@ def main() -> None:
         help='config the converted checkpoint is for; the official run\'s '
         '`args` (when saved) are checked against it (default: the R50 '
         '50-epoch config)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     official, run_args = load_official(args.src)
     if run_args is not None:
         if not osp.isfile(args.config):
