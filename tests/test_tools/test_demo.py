@@ -72,15 +72,17 @@ def _start(config, work_dir, options):
                             stderr=subprocess.STDOUT), log
 
 
-def _scalars(run, work_dir):
-    """The logged scalars of a run in ``work_dir``, minus timings; for a run
-    of ``_start`` (``run`` not None) after it ended successfully."""
-    if run is not None:
-        proc, log = run
-        returncode = proc.wait(timeout=900)
-        with log:
-            log.seek(0)
-            assert returncode == 0, log.read()[-6000:]
+def _wait(run):
+    """Wait for a run of ``_start``; its output on failure."""
+    proc, log = run
+    returncode = proc.wait(timeout=900)
+    with log:
+        log.seek(0)
+        assert returncode == 0, log.read()[-6000:]
+
+
+def _scalars(work_dir):
+    """The logged scalars of the run in ``work_dir``, minus timings."""
     (scalars, ) = [
         osp.join(dp, 'scalars.json') for dp, _, files in os.walk(work_dir)
         if 'scalars.json' in files
@@ -119,10 +121,10 @@ def _assert_repeatable(config, tmp_path, options, metric):
     run_a = _start(config, work_a, options)
     try:
         _train_in_process(config, work_b, options)
-        a = _scalars(run_a, work_a)
+        _wait(run_a)
     finally:
         run_a[0].kill()  # a no-op for a process that has exited
-    b = _scalars(None, work_b)
+    a, b = _scalars(work_a), _scalars(work_b)
     assert any('loss' in line for line in a), a
     assert any(metric in line for line in a), a
     assert a == b

@@ -205,8 +205,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         metavar='TEXT',
         help='keep only the default rows whose name contains one of these '
-        '(the first kept row is the baseline), e.g. --rows DETR-R50 '
-        '"single-scale ("')
+        '(the first kept row is the baseline), e.g. --rows '
+        '"(mmdet, 100 q)" "(300 q)" ", 100 q"')
     parser.add_argument('--det-sizes', nargs='+', default=DET_SIZES,
                         metavar='HxW')
     parser.add_argument('--seg-sizes', nargs='+', default=SEG_SIZES,
