@@ -157,7 +157,8 @@ def test_convergence_models_share_everything_but_the_method():
         built[name] = common.build_model(cfg)
     types = {n: type(m).__name__ for n, m in built.items()}
     assert types == {'DETR': 'DETR', 'Conditional DETR': 'ConditionalDETR',
-                     'SMCA-DETR': 'SMCADETR'}
+                     'SMCA-DETR': 'SMCADETR',
+                     'SMCA-DETR multi-scale': 'SMCADETRMultiScale'}
     x = torch.zeros(1, 3, 128, 128)
     for model in built.values():
         assert model.num_queries == 20
@@ -165,6 +166,23 @@ def test_convergence_models_share_everything_but_the_method():
         # ResNet-18 cut after stage 3: stride 16, 256 channels
         assert model.backbone(x)[-1].shape == (1, 256, 8, 8)
         assert model.bbox_head.num_classes == 4
+        ffn = model.decoder.layers[0].ffn.layers[0][0]
+        assert ffn.out_features == 1024
+    # multi-scale: E16 from the shared backbone, E32 and E64 from the neck's
+    # two stride-2 convolutions; intra-scale blocks around a multi-scale one
+    ms = built['SMCA-DETR multi-scale']
+    assert ms.feat_strides == [16, 32, 64]
+    assert [f.shape[-2:] for f in ms.neck(ms.backbone(x))] == [(8, 8), (4, 4),
+                                                               (2, 2)]
+    assert [type(layer).__name__ for layer in ms.encoder.layers] == [
+        'SMCAIntraScaleLayer', 'SMCAMultiScaleLayer', 'SMCAIntraScaleLayer'
+    ]
+    # --full taps C4 and C5 of the ResNet-50, as the package's COCO config
+    full_ms = conv.model_config('SMCA-DETR multi-scale',
+                                conv.parse_args(['--full']).opts, 4)
+    assert full_ms['backbone']['out_indices'] == (2, 3)
+    assert full_ms['neck']['in_channels'] == [1024, 2048]
+    assert full_ms['neck']['num_outs'] == 3
     # the GPU preset: the papers' architecture size
     full = conv.parse_args(['--full']).opts
     assert (full['depth'], full['c4'], full['enc_layers'],
@@ -186,6 +204,16 @@ def test_convergence_smca_prior_starts_at_the_reference_relative_width():
         assert math.sqrt(8.0 * unit**2 / 2) / cells == pytest.approx(0.08)
     assert conv.smca_prior_unit(conv.parse_args([]).opts) == pytest.approx(
         0.32)
+    # multi-scale: the finest level (E16) against the reference's 800 / 16 =
+    # 50 cells: sigma = 2 cells of 50 = 4 % of the side, at every level
+    for argv, unit in (([], 128 / 800), (['--full'], 512 / 800)):
+        opts = conv.parse_args(argv).opts
+        layer_cfg = conv.model_config('SMCA-DETR multi-scale', opts,
+                                      3)['decoder']['layer_cfg']
+        assert layer_cfg['prior_unit'] == pytest.approx(unit), argv
+        e16_cells = opts['size'] / 16
+        assert math.sqrt(8.0 * unit**2 / 2) / e16_cells == pytest.approx(
+            0.04)
     # the reference units and another beta, on request
     opts = conv.parse_args(['--smca-prior-unit', '1', '--smca-beta',
                             '2']).opts
@@ -194,6 +222,28 @@ def test_convergence_smca_prior_starts_at_the_reference_relative_width():
     for flag in ('--smca-beta', '--smca-prior-unit'):
         with pytest.raises(SystemExit):
             conv.parse_args([flag, '0'])
+
+
+def test_convergence_data_seed_is_not_the_training_seed(tmp_path,
+                                                       monkeypatch):
+    conv = load_tool('benchmark/convergence.py')
+    generator = conv.common.load_tool(
+        'dataset_generators/generate_synthetic_shapes.py')
+    seeds = []
+
+    class Generated(Exception):
+        pass
+
+    def generate(out, **kwargs):
+        seeds.append(kwargs['seed'])
+        raise Generated
+
+    monkeypatch.setattr(generator, 'generate', generate)
+    for argv, seed in (([], 0), (['--seed', '3'], 0),
+                       (['--seed', '3', '--data-seed', '1'], 1)):
+        with pytest.raises(Generated):
+            conv.main(argv + ['--out', str(tmp_path / 'conv')])
+        assert seeds[-1] == seed, argv
 
 
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
@@ -207,14 +257,15 @@ def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
     ]
     # one model per call: the second call keeps the first model's curve
     conv.main(tiny + ['--models', 'DETR'])
-    conv.main(tiny + ['--models', 'SMCA-DETR'])
+    conv.main(tiny + ['--models', 'SMCA-DETR', 'SMCA-DETR multi-scale'])
     curves = _rows(out / 'convergence.csv')
     assert [(r['model'], r['iteration']) for r in curves] == [
-        ('DETR', '1'), ('DETR', '2'), ('SMCA-DETR', '1'), ('SMCA-DETR', '2')
+        ('DETR', '1'), ('DETR', '2'), ('SMCA-DETR', '1'), ('SMCA-DETR', '2'),
+        ('SMCA-DETR multi-scale', '1'), ('SMCA-DETR multi-scale', '2')
     ]
     assert all(0.0 <= float(r['mAP']) <= 1.0 for r in curves)
     assert [r['model'] for r in _rows(out / 'summary.csv')] == [
-        'DETR', 'SMCA-DETR'
+        'DETR', 'SMCA-DETR', 'SMCA-DETR multi-scale'
     ]
     assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'
 

@@ -3,7 +3,7 @@
 
 SMCA's claim (Gao et al., ICCV 2021, Fig. 1 / Sec. 4) is that the Gaussian
 prior in the co-attention makes DETR converge much faster. This script
-trains the three detectors with the *same* backbone, transformer size,
+trains the detectors with the *same* backbone, transformer size,
 queries, data, schedule, optimizer and seed, validates them every
 ``val_interval`` iterations (COCO bbox mAP), and writes
 
@@ -13,15 +13,19 @@ queries, data, schedule, optimizer and seed, validates them every
   final validation, and the first validated iteration at which each model
   reaches DETR's final mAP (with its fraction of DETR's iterations).
 
-What differs between the three is only what each paper changes: DETR
+What differs between them is only what each paper changes: DETR
 (``DETR``, ``DETRHead``: softmax cross-entropy, mmdet's config), Conditional
 DETR (``ConditionalDETR``: conditional spatial queries, focal loss, mmdet's
-config) and SMCA-DETR (this package: Gaussian-modulated co-attention, focal
-loss). Their model dicts come from ``mmdet::detr/detr_r50_8xb2-150e_coco.py``,
-``mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py`` and
-``configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py``;
-the shared parts (backbone, neck, layer counts, FFN, dropout, queries,
-classes) are then overwritten with the preset's.
+config), SMCA-DETR (this package: Gaussian-modulated co-attention, focal
+loss) and multi-scale SMCA-DETR (levels E16/E32/E64, intra- and multi-scale
+encoder blocks, per-level priors with scale-selection attention; see
+:func:`_multi_scale_levels`). Their model dicts come from
+``mmdet::detr/detr_r50_8xb2-150e_coco.py``,
+``mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py`` and the
+package's two synthetic-shapes SMCA configs (``MODELS``); the shared parts
+(backbone, neck inputs, layer counts, FFN, dropout, queries, classes) are
+then overwritten with the preset's. ``--models`` picks any of them; the
+default trains all four, one after another.
 
 Presets (every field can be overridden on the command line):
 
@@ -32,7 +36,9 @@ Presets (every field can be overridden on the command line):
   random init; 3 encoder + 3 decoder layers, FFN 1024, dropout 0.1,
   20 queries; batch 8, AdamW 1e-4 constant (weight decay 1e-4, backbone at
   the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
-  25-70 min per model on 2 cores.
+  25-70 min per model on 2 cores. The data are drawn with ``--data-seed``
+  (default 0) when the folder is missing, so runs with other ``--seed``
+  values train on the same images.
   SMCA's prior is measured in the reference's units: the reference code
   set ``beta = 8`` and its offset head for COCO's stride-32 maps, whose
   short side is 25 cells; here the prior's unit is ``cells / 25`` of the
@@ -72,12 +78,15 @@ MODELS = {
     'mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py',
     'SMCA-DETR':
     'configs/smca_detr/smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py',
+    'SMCA-DETR multi-scale':
+    'configs/smca_detr/smca-detr-ms_r18_1xb8-12e_synthetic-shapes-96x96.py',
 }
+SMCA_MODELS = ('SMCA-DETR', 'SMCA-DETR multi-scale')
 # the data set, runtime and evaluator come from the package's synthetic config
 RUNTIME_CONFIG = MODELS['SMCA-DETR']
-# SMCA's reference prior: its beta and offset head were set on COCO's
-# stride-32 maps, whose short side (800 px) is 25 cells (`smca_prior_unit`)
-REFERENCE_CELLS = 25.0
+# SMCA's reference prior: its beta and offset head were set on COCO, whose
+# short side is 800 px (25 cells at stride 32; `smca_prior_unit`)
+REFERENCE_SHORT_SIDE = 800
 
 CPU_PRESET: Dict[str, Any] = dict(
     size=128,
@@ -152,8 +161,15 @@ def model_config(name: str, opts: Dict[str, Any],
     model['neck']['in_channels'] = [channels]
     model['num_queries'] = opts['queries']
     enc, dec = model['encoder'], model['decoder']
-    enc['num_layers'], dec['num_layers'] = opts['enc_layers'], opts[
-        'dec_layers']
+    if name == 'SMCA-DETR multi-scale':
+        _multi_scale_levels(model, opts)
+        # the paper's "2Intra-Multi-2Intra" shortened to the recipe's depth:
+        # intra-scale blocks around one multi-scale block
+        enc['layout'] = ['multi' if i == opts['enc_layers'] // 2 else 'intra'
+                         for i in range(opts['enc_layers'])]
+    else:
+        enc['num_layers'] = opts['enc_layers']
+    dec['num_layers'] = opts['dec_layers']
     for layer, attns in ((enc['layer_cfg'], ['self_attn_cfg']),
                          (dec['layer_cfg'],
                           ['self_attn_cfg', 'cross_attn_cfg'])):
@@ -163,19 +179,42 @@ def model_config(name: str, opts: Dict[str, Any],
         layer['ffn_cfg']['ffn_drop'] = opts['dropout']
     model['bbox_head']['num_classes'] = num_classes
     model['test_cfg'] = dict(max_per_img=opts['queries'])
-    if name == 'SMCA-DETR':
-        dec['layer_cfg']['prior_unit'] = smca_prior_unit(opts)
+    if name in SMCA_MODELS:
+        dec['layer_cfg']['prior_unit'] = smca_prior_unit(
+            opts, multi_scale=name != 'SMCA-DETR')
         if opts.get('smca_beta') is not None:
             dec['layer_cfg']['beta'] = float(opts['smca_beta'])
     return model
 
 
-def smca_prior_unit(opts: Dict[str, Any]) -> float:
+def _multi_scale_levels(model: Dict[str, Any], opts: Dict[str, Any]) -> None:
+    """Levels E16, E32, E64 of multi-scale SMCA from the recipe's backbone.
+
+    The paper's levels are strides 16, 32 and 64 (ResNet C4 and C5, and a
+    stride-2 convolution on C5). The CPU preset's backbone stops after C4
+    (stride 16): E32 and E64 come from two stride-2 convolutions of the
+    ``ChannelMapper`` (on C4, then on E32), so the backbone is the one every
+    model of the study trains. With C5 (``--full``) C4 and C5 are tapped, as
+    in ``configs/smca_detr/smca-detr-ms_r50_8xb2-50e_coco.py``.
+    """
+    c4_channels = 256 if opts['depth'] < 50 else 1024
+    if not opts['c4']:
+        model['backbone']['out_indices'] = (2, 3)
+        model['neck']['in_channels'] = [c4_channels, 2 * c4_channels]
+    model['neck']['num_outs'] = 3
+
+
+def smca_prior_unit(opts: Dict[str, Any], multi_scale: bool = False) -> float:
     """Length in feature-map cells of SMCA's prior unit for the recipe.
 
     ``opts['smca_prior_unit']`` when set; otherwise ``n / 25`` for a map of
     ``n`` cells on the short side (CPU preset: 128 px / 16 = 8 cells ->
-    0.32; ``--full``: 512 px / 32 = 16 cells -> 0.64). The reference code
+    0.32; ``--full``: 512 px / 32 = 16 cells -> 0.64). Multi-scale SMCA
+    (``multi_scale``) measures its finest level, stride 16 in the paper and
+    here, against the reference's 800 / 16 = 50 cells: every level then
+    gets the unit ``size / 800`` (0.16 on the CPU preset, 0.64 with
+    ``--full``), the fraction of the image the reference's priors cover
+    at that level. The reference code
     measures offsets and distances in cells and set ``beta = 8`` and the
     offset head's initialisation on COCO, 25 cells on the short side: its
     initial prior is a Gaussian of ``sigma = sqrt(beta / 2) = 2`` cells, 8 %
@@ -187,8 +226,9 @@ def smca_prior_unit(opts: Dict[str, Any]) -> float:
     """
     if opts.get('smca_prior_unit') is not None:
         return float(opts['smca_prior_unit'])
-    cells = opts['size'] / (16 if opts['c4'] else 32)
-    return cells / REFERENCE_CELLS
+    stride = 16 if multi_scale or opts['c4'] else 32
+    return (opts['size'] / stride) / (REFERENCE_SHORT_SIDE / (
+        16 if multi_scale else 32))
 
 
 def run_config(name: str, opts: Dict[str, Any], data_root: str,
@@ -358,7 +398,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'missing; default <out>/data)')
     parser.add_argument('--models', nargs='+', default=list(MODELS),
                         choices=list(MODELS))
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed')
+    parser.add_argument('--data-seed', type=int, default=0,
+                        help='seed of the generated data (used only when '
+                        'the data folder is missing)')
     parser.add_argument('--device', default=None,
                         help='informational: mmengine uses CUDA if visible')
     parser.add_argument('--plot-only', action='store_true',
@@ -367,7 +411,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='SMCA prior smoothing beta (default: the '
                         'config\'s, the reference 8)')
     parser.add_argument('--smca-prior-unit', type=float, default=None,
-                        help='SMCA prior unit in feature-map cells (default: '
+                        help='SMCA prior unit in feature-map cells, both SMCA '
+                        'models (default: '
                         'cells on the short side / 25, see '
                         'smca_prior_unit(); 1 = cells, as the reference)')
     for key, value in PRESETS['cpu'].items():
@@ -422,11 +467,14 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                 'dataset_generators/generate_synthetic_shapes.py').generate(
                     data_root, num_train=opts['num_train'],
                     num_val=opts['num_val'], size=opts['size'],
-                    seed=args.seed, num_classes=opts['num_classes'],
+                    seed=args.data_seed, num_classes=opts['num_classes'],
                     objects=(opts['min_objects'], opts['max_objects']))
         check_data(val_json, opts['num_classes'])
         print('recipe: ' + json.dumps(
-            dict(opts, smca_prior_unit=smca_prior_unit(opts))), flush=True)
+            dict(opts, seed=args.seed, data_seed=args.data_seed,
+                 smca_prior_unit=smca_prior_unit(opts),
+                 smca_ms_prior_unit=smca_prior_unit(opts, True))),
+              flush=True)
         # models trained by an earlier call into the same --out are kept, so
         # the study can run one model at a time (e.g. one per job)
         curves = [
