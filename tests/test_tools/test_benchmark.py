@@ -1,5 +1,6 @@
 """tools/benchmark/: latency, memory and convergence scripts on tiny configs."""
 import csv
+import json
 import math
 import os.path as osp
 
@@ -244,6 +245,45 @@ def test_convergence_data_seed_is_not_the_training_seed(tmp_path,
         with pytest.raises(Generated):
             conv.main(argv + ['--out', str(tmp_path / 'conv')])
         assert seeds[-1] == seed, argv
+
+
+def test_convergence_refuses_a_data_folder_of_another_recipe(
+        tmp_path, capsys):
+    conv = load_tool('benchmark/convergence.py')
+    root = str(tmp_path / 'data')
+    conv.common.load_tool(
+        'dataset_generators/generate_synthetic_shapes.py').generate(
+            root, num_train=3, num_val=2, size=32, seed=1, num_classes=3,
+            objects=(1, 4))
+    tiny = ['--size', '32', '--num-train', '3', '--num-val', '2']
+    conv.check_data(root, conv.parse_args(tiny).opts, data_seed=1)
+    # each mismatch is named with its file and the flag that asks for it
+    for argv, seed, message in (
+        ([], 0, r'instances_train.json: drawn with seed 1, the recipe asks '
+         r'for 0 \(--data-seed\)'),
+        (['--num-val', '4'], 1, r'instances_val.json: images 2, the recipe '
+         r'asks for 4 \(--num-val\)'),
+        (['--size', '48'], 1, r'sizes \[\(32, 32\)\], the recipe asks for '
+         r'\[\(48, 48\)\] \(--size\)'),
+        (['--max-objects', '6'], 1, r'drawn with objects \[1, 4\], the recipe '
+         r'asks for \[1, 6\]'),
+    ):
+        with pytest.raises(ValueError, match=message):
+            conv.check_data(root, conv.parse_args(tiny + argv).opts, seed)
+    # a folder drawn before the generator recorded its seed: the rest is
+    # still checked, and the run says what it could not check
+    for split in ('train', 'val'):
+        path = osp.join(root, 'annotations', f'instances_{split}.json')
+        with open(path) as f:
+            coco = json.load(f)
+        del coco['info']['generator']
+        with open(path, 'w') as f:
+            json.dump(coco, f)
+    conv.check_data(root, conv.parse_args(tiny).opts, data_seed=0)
+    assert 'does not record its data seed' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='--num-classes'):
+        conv.check_data(root, conv.parse_args(tiny + ['--num-classes', '4'])
+                        .opts, 0)
 
 
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):

@@ -122,7 +122,12 @@ def test_shapes_deterministic(tmp_path):
     shapes_gen.generate(str(tmp_path / 'b'), 3, 2, 64, seed=1)
     shapes_gen.generate(str(tmp_path / 'c'), 3, 2, 64, seed=2)
     assert _digest(str(tmp_path / 'a')) == _digest(str(tmp_path / 'b'))
-    assert _digest(str(tmp_path / 'a')) != _digest(str(tmp_path / 'c'))
+    # the images differ, not only the seed the annotations record
+    assert _digest(str(tmp_path / 'a' / 'train')) != _digest(
+        str(tmp_path / 'c' / 'train'))
+    with open(tmp_path / 'c' / 'annotations' / 'instances_val.json') as f:
+        assert json.load(f)['info']['generator'] == dict(
+            seed=2, size=64, num_classes=4, objects=None)
 
 
 def test_shapes_class_and_object_count_options(tmp_path):

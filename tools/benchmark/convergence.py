@@ -38,7 +38,8 @@ Presets (every field can be overridden on the command line):
   the full rate), grad-norm clip 0.1; 6000 iterations, validation every 300.
   25-70 min per model on 2 cores. The data are drawn with ``--data-seed``
   (default 0) when the folder is missing, so runs with other ``--seed``
-  values train on the same images.
+  values train on the same images; a folder that is there is checked
+  against the recipe and the data seed (:func:`check_data`).
   SMCA's prior is measured in the reference's units: the reference code
   set ``beta = 8`` and its offset head for COCO's stride-32 maps, whose
   short side is 25 cells; here the prior's unit is ``cells / 25`` of the
@@ -300,16 +301,55 @@ def read_val_metrics(log_dir: str) -> List[Dict[str, float]]:
     return rows
 
 
-def check_data(val_json: str, num_classes: int) -> None:
-    """Refuse a data folder generated for another class count (a reused
-    ``--out`` or ``--data-root``), rather than train on the wrong set."""
-    with open(val_json) as f:
-        found = len(json.load(f)['categories'])
-    if found != num_classes:
+def check_data(data_root: str, opts: Dict[str, Any], data_seed: int) -> None:
+    """Refuse a data folder that is not the set the recipe asks for.
+
+    A reused ``--out`` or ``--data-root`` may hold a set drawn for other
+    options; training on it would give a curve of another study. Image count,
+    size and classes are read from the COCO files; the data seed and the
+    objects per image from ``info.generator``, which the generator records
+    (a folder drawn before it did is checked without them, and said so).
+    """
+    want = dict(seed=data_seed, objects=[opts['min_objects'],
+                                         opts['max_objects']])
+    flags = dict(seed='--data-seed', objects='--min-objects/--max-objects')
+    problems, unrecorded = [], False
+    for split in ('train', 'val'):
+        path = osp.join(data_root, 'annotations', f'instances_{split}.json')
+        with open(path) as f:
+            coco = json.load(f)
+        found = dict(
+            images=len(coco['images']),
+            categories=len(coco['categories']),
+            sizes=sorted({(im['width'], im['height'])
+                          for im in coco['images']}))
+        asked = dict(images=opts[f'num_{split}'],
+                     categories=opts['num_classes'],
+                     sizes=[(opts['size'], opts['size'])])
+        problems += [
+            f'{path}: {key} {found[key]}, the recipe asks for {asked[key]} '
+            f'({flag})' for key, flag in (
+                ('images', f'--num-{split}'), ('categories', '--num-classes'),
+                ('sizes', '--size')) if found[key] != asked[key]
+        ]
+        generator = coco.get('info', {}).get('generator')
+        if generator is None:
+            unrecorded = True
+            continue
+        problems += [
+            f'{path}: drawn with {key} {generator.get(key)}, the recipe asks '
+            f'for {want[key]} ({flags[key]})' for key in want
+            if generator.get(key) != want[key]
+        ]
+    if problems:
         raise ValueError(
-            f'{val_json} has {found} categories, the recipe asks for '
-            f'{num_classes} (--num-classes): use another --out / '
-            '--data-root or delete that folder to regenerate it')
+            f'data folder {data_root} is not the set this run asks for:\n  '
+            + '\n  '.join(problems) + '\nuse another --out / --data-root or '
+            'delete that folder to regenerate it')
+    if unrecorded:
+        print(f'note: {data_root} does not record its data seed and objects '
+              'per image (drawn before the generator did): checked only its '
+              'image count, size and classes', flush=True)
 
 
 def read_curves(path: str) -> List[Dict[str, Any]]:
@@ -469,7 +509,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
                     num_val=opts['num_val'], size=opts['size'],
                     seed=args.data_seed, num_classes=opts['num_classes'],
                     objects=(opts['min_objects'], opts['max_objects']))
-        check_data(val_json, opts['num_classes'])
+        check_data(data_root, opts, args.data_seed)
         print('recipe: ' + json.dumps(
             dict(opts, seed=args.seed, data_seed=args.data_seed,
                  smca_prior_unit=smca_prior_unit(opts),

@@ -16,7 +16,7 @@ identify the class). Shapes may overlap; later ones are drawn on top, and each
 box is the tight box of the whole shape, as COCO's ``bbox`` = [x, y, w, h].
 About 5 % of images are empty (no annotations), as in real COCO files.
 Output is a deterministic function of (seed, split, index, size) and the
-options below.
+options below; each annotation file records them in ``info.generator``.
 
 ``--num-classes N`` keeps the first N classes and ``--objects A B`` draws
 A..B shapes per image with no empty images (e.g. ``--num-classes 3
@@ -131,8 +131,13 @@ def write_split(out: str,
                      category_id=ann['category_id'], bbox=ann['bbox'],
                      area=round(w * h, 2), iscrowd=0))
     coco = dict(
+        # what drew the set, so that a tool reusing the folder can check it
+        # is the set it asks for (e.g. tools/benchmark/convergence.py)
         info=dict(description='mmplugin_transfuse synthetic shapes',
-                  version='1.0'),
+                  version='1.0',
+                  generator=dict(seed=seed, size=size,
+                                 num_classes=num_classes,
+                                 objects=list(objects) if objects else None)),
         images=images,
         annotations=annotations,
         categories=[dict(id=i + 1, name=n, supercategory='shape')
