@@ -310,6 +310,30 @@ def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
     assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'
 
 
+def test_convergence_resume_continues_and_joins_the_curve(tmp_path):
+    conv = load_tool('benchmark/convergence.py')
+    out = tmp_path / 'conv'
+    tiny = [
+        '--out', str(out), '--size', '32', '--num-train', '2', '--num-val',
+        '1', '--val-interval', '1', '--batch', '1', '--enc-layers', '1',
+        '--dec-layers', '1', '--ffn', '32', '--queries', '3', '--workers',
+        '0', '--models', 'DETR'
+    ]
+    with pytest.raises(FileNotFoundError, match='--resume: no checkpoint in'):
+        conv.main(tiny + ['--iters', '1', '--resume'])
+    conv.main(tiny + ['--iters', '2'])
+    work_dir = out / 'detr'
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
+    first = _rows(out / 'convergence.csv')
+    conv.main(tiny + ['--iters', '3', '--resume'])
+    curve = _rows(out / 'convergence.csv')
+    # iterations 1-2 are the first run's values, 3 is the resumed run's
+    assert [r['iteration'] for r in curve] == ['1', '2', '3']
+    assert curve[:2] == first
+    assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_3.pth']
+    assert len(list(work_dir.glob('*/vis_data/scalars.json'))) == 2
+
+
 def test_latency_unfused_row_overrides_only_its_model(tmp_path, monkeypatch):
     latency = load_tool('benchmark/latency.py')
     built = []

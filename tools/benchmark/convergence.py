@@ -60,10 +60,15 @@ Examples::
     python tools/benchmark/convergence.py --models DETR --out work_dirs/conv
     python tools/benchmark/convergence.py --full --out work_dirs/conv_full
     python tools/benchmark/convergence.py --plot-only --out work_dirs/convergence
+    # a stopped study, or one to train further: the same --out, --resume
+    python tools/benchmark/convergence.py --models DETR --out work_dirs/conv \
+        --iters 12000 --resume
 """
 import argparse
 import copy
 import csv
+import glob
+import itertools
 import json
 import os
 import os.path as osp
@@ -88,6 +93,8 @@ RUNTIME_CONFIG = MODELS['SMCA-DETR']
 # SMCA's reference prior: its beta and offset head were set on COCO, whose
 # short side is 800 px (25 cells at stride 32; `smca_prior_unit`)
 REFERENCE_SHORT_SIDE = 800
+# numbers the runs of this process (one mmengine Visualizer name each)
+_RUN_IDS = itertools.count()
 
 CPU_PRESET: Dict[str, Any] = dict(
     size=128,
@@ -266,17 +273,21 @@ def run_config(name: str, opts: Dict[str, Any], data_root: str,
         clip_grad=dict(max_norm=opts['clip'], norm_type=2))
     cfg.default_hooks.logger = dict(
         type='LoggerHook', interval=50, log_metric_by_epoch=False)
+    # a checkpoint at every validation (the last one kept): a stopped run
+    # continues with --resume from its last validated iteration
     cfg.default_hooks.checkpoint = dict(
         type='AtomicCheckpointHook',
-        interval=opts['iters'],
+        interval=opts['val_interval'],
         by_epoch=False,
         max_keep_ckpts=1)
     cfg.log_processor = dict(type='LogProcessor', window_size=50,
                              by_epoch=False)
     cfg.randomness = dict(seed=seed)
-    # mmengine keeps one Visualizer per name: a fresh name per run, or the
-    # second model's metrics would go to the first model's vis_data
-    cfg.visualizer.name = f'convergence_{osp.abspath(work_dir)}'
+    # mmengine keeps one Visualizer per name: a fresh name per run, or a
+    # later run in this process (another model, a resumed one) would write
+    # its metrics to the first run's vis_data
+    cfg.visualizer.name = (
+        f'convergence_{next(_RUN_IDS)}_{osp.abspath(work_dir)}')
     cfg.auto_scale_lr = dict(enable=False, base_batch_size=opts['batch'])
     cfg.launcher = 'none'
     if device == 'cpu':
@@ -362,14 +373,49 @@ def read_curves(path: str) -> List[Dict[str, Any]]:
         ]
 
 
-def train_one(name: str, opts: Dict[str, Any], data_root: str, out: str,
-              seed: int, device: str) -> List[Dict[str, Any]]:
-    from mmengine.runner import Runner
+def train_one(name: str,
+              opts: Dict[str, Any],
+              data_root: str,
+              out: str,
+              seed: int,
+              device: str,
+              resume: bool = False) -> List[Dict[str, Any]]:
+    """Train one model; its validations ``[{model, iteration, mAP, mAP_50}]``.
+
+    With ``resume`` the run continues from the last checkpoint in its work
+    dir, and the curve joins the earlier runs' validations up to that
+    checkpoint's iteration with the new run's.
+    """
+    import torch
+    from mmengine.runner import Runner, find_latest_checkpoint
     work_dir = osp.join(out, name.replace(' ', '_').lower())
     cfg = run_config(name, opts, data_root, work_dir, seed, device)
-    runner = Runner.from_cfg(cfg)
+    cfg.resume = resume
+    earlier: List[Dict[str, float]] = []
+    if resume:
+        checkpoint = find_latest_checkpoint(work_dir)
+        if checkpoint is None:
+            raise FileNotFoundError(
+                f'--resume: no checkpoint in {work_dir} (train {name!r} '
+                'without --resume first)')
+        earlier_logs = sorted(
+            d for d in glob.glob(osp.join(work_dir, '*', 'vis_data'))
+            if osp.isfile(osp.join(d, 'scalars.json')))
+    runner = Runner.from_cfg(cfg)  # imports the plugin: safe checkpoint load
+    if resume:
+        start = torch.load(checkpoint, map_location='cpu',
+                           weights_only=True)['meta']['iter']
+        by_iter: Dict[int, Dict[str, float]] = {}
+        for log in earlier_logs:  # oldest first: a rerun's value wins
+            for r in read_val_metrics(osp.dirname(log)):
+                if r['iteration'] <= start:
+                    by_iter[r['iteration']] = r
+        earlier = [by_iter[i] for i in sorted(by_iter)]
     runner.train()
-    return [dict(model=name, **r) for r in read_val_metrics(runner.log_dir)]
+    return [
+        dict(model=name, **r)
+        for r in earlier + read_val_metrics(runner.log_dir)
+    ]
 
 
 def summarize(curves: List[Dict[str, Any]], iters: int) -> List[Dict]:
@@ -445,6 +491,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'the data folder is missing)')
     parser.add_argument('--device', default=None,
                         help='informational: mmengine uses CUDA if visible')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue each model from the last checkpoint '
+                        'in <out>/<model> (e.g. to a larger --iters); the '
+                        'curve joins the earlier validations')
     parser.add_argument('--plot-only', action='store_true',
                         help='re-plot <out>/convergence.csv, train nothing')
     parser.add_argument('--smca-beta', type=float, default=None,
@@ -523,7 +573,7 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
         ]
         for name in args.models:
             curves += train_one(name, opts, data_root, args.out, args.seed,
-                                device)
+                                device, args.resume)
             # written after every model, so a stopped study keeps its curves
             common.write_csv(curve_csv, curves,
                              ['model', 'iteration', 'mAP', 'mAP_50'])
