@@ -286,15 +286,20 @@ def test_convergence_refuses_a_data_folder_of_another_recipe(
                         .opts, 0)
 
 
+def _tiny_convergence_argv(out) -> list:
+    """convergence.py options for a run of seconds: 32 px, 2+2 images,
+    one layer each, validation every iteration."""
+    return [
+        '--out', str(out), '--size', '32', '--num-train', '2', '--num-val',
+        '2', '--val-interval', '1', '--batch', '1', '--enc-layers', '1',
+        '--dec-layers', '1', '--ffn', '32', '--queries', '3', '--workers', '0'
+    ]
+
+
 def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
     conv = load_tool('benchmark/convergence.py')
     out = tmp_path / 'conv'
-    tiny = [
-        '--out', str(out), '--size', '32', '--num-train', '2', '--num-val',
-        '2', '--iters', '2', '--val-interval', '1', '--batch', '1',
-        '--enc-layers', '1', '--dec-layers', '1', '--ffn', '32', '--queries',
-        '3', '--workers', '0'
-    ]
+    tiny = _tiny_convergence_argv(out) + ['--iters', '2']
     # one model per call: the second call keeps the first model's curve
     conv.main(tiny + ['--models', 'DETR'])
     conv.main(tiny + ['--models', 'SMCA-DETR', 'SMCA-DETR multi-scale'])
@@ -313,12 +318,7 @@ def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
 def test_convergence_resume_continues_and_joins_the_curve(tmp_path):
     conv = load_tool('benchmark/convergence.py')
     out = tmp_path / 'conv'
-    tiny = [
-        '--out', str(out), '--size', '32', '--num-train', '2', '--num-val',
-        '1', '--val-interval', '1', '--batch', '1', '--enc-layers', '1',
-        '--dec-layers', '1', '--ffn', '32', '--queries', '3', '--workers',
-        '0', '--models', 'DETR'
-    ]
+    tiny = _tiny_convergence_argv(out) + ['--models', 'DETR']
     with pytest.raises(FileNotFoundError, match='--resume: no checkpoint in'):
         conv.main(tiny + ['--iters', '1', '--resume'])
     conv.main(tiny + ['--iters', '2'])
