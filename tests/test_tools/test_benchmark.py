@@ -313,6 +313,14 @@ def test_convergence_smoke_run_writes_csv_png_summary(tmp_path):
         'DETR', 'SMCA-DETR', 'SMCA-DETR multi-scale'
     ]
     assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'
+    # --plot-only: the same summary and a new PNG from the CSV, no training
+    summary = _rows(out / 'summary.csv')
+    (out / 'convergence.png').unlink()
+    for model in ('detr', 'smca-detr'):
+        (out / model).rename(out / f'{model}.moved')  # no run to read
+    replotted = conv.main(tiny + ['--plot-only'])
+    assert [{k: str(v) for k, v in r.items()} for r in replotted] == summary
+    assert (out / 'convergence.png').read_bytes()[:4] == b'\x89PNG'
 
 
 def test_convergence_resume_continues_and_joins_the_curve(tmp_path):

@@ -588,7 +588,9 @@ def main(argv: Optional[List[str]] = None) -> List[Dict]:
          f'{opts["size"]} px synthetic shapes, R{opts["depth"]}-'
          f'{"C4" if opts["c4"] else "C5"}, {opts["enc_layers"]}+'
          f'{opts["dec_layers"]} layers, {opts["queries"]} queries, '
-         f'batch {opts["batch"]}, seed {args.seed}')
+         f'batch {opts["batch"]}' +
+         # a re-plotted CSV may join runs of several seeds (one per model)
+         ('' if args.plot_only else f', seed {args.seed}'))
     return summary
 
 
