@@ -1,6 +1,7 @@
 """Multi-scale SMCA-DETR: encoder sharing/layout, scale selection, per-level
 priors, key padding, gradients, and a short training run."""
 import copy
+import inspect
 import os.path as osp
 
 import pytest
@@ -138,6 +139,39 @@ def batch(sizes, pad_hw):
     return inputs, samples
 
 
+def decoder_priors(model, inputs, samples):
+    """Per decoder layer, the per-level ``log G`` as ``(bs, heads, nq, h_l,
+    w_l)`` and ``alpha`` ``(bs, nq, L)`` that the layer receives, read with
+    forward hooks while the model runs its own forward; and the spatial
+    shapes the decoder got."""
+    seen, dec = [], {}
+
+    def on_layer(layer, args, kwargs, out):
+        bound = inspect.signature(layer.forward).bind(*args, **kwargs)
+        seen.append((bound.arguments['log_priors'], bound.arguments['alpha']))
+
+    hooks = [
+        layer.register_forward_hook(on_layer, with_kwargs=True)
+        for layer in model.decoder.layers
+    ]
+    hooks.append(
+        model.decoder.register_forward_hook(
+            lambda mod, args, kwargs, out: dec.update(kwargs),
+            with_kwargs=True))
+    try:
+        with torch.no_grad():
+            model._forward(inputs, samples)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    shapes = [tuple(hw) for hw in dec['spatial_shapes']]
+    bs = inputs.size(0)
+    log_priors = [[
+        p.view(bs, -1, p.size(1), h, w) for p, (h, w) in zip(priors, shapes)
+    ] for priors, _ in seen]
+    return log_priors, [alpha for _, alpha in seen], shapes
+
+
 def test_per_level_prior_is_the_closed_form_on_each_grid():
     model = build_synthetic(scale_mode='Indep').eval()
     c_norm = torch.tensor([0.3, 0.6])
@@ -155,12 +189,12 @@ def test_per_level_prior_is_the_closed_form_on_each_grid():
                     torch.tensor([lvl + 1., 0.5 * (lvl + 1)]).repeat(8))
     sizes = [(128, 128), (96, 64)]
     inputs, samples = batch(sizes, (128, 128))
-    out = model.spatial_priors(inputs, samples)
-    assert out['feat_strides'] == [16, 32, 64]
-    assert out['spatial_shapes'] == [(8, 8), (4, 4), (2, 2)]
-    for layer_priors in out['log_priors']:
-        for lvl, (stride, (h, w)) in enumerate(
-                zip([16, 32, 64], out['spatial_shapes'])):
+    log_priors, _, shapes = decoder_priors(model, inputs, samples)
+    assert model.feat_strides == [16, 32, 64]
+    assert shapes == [(8, 8), (4, 4), (2, 2)]
+    assert len(log_priors) == 3
+    for layer_priors in log_priors:
+        for lvl, (stride, (h, w)) in enumerate(zip([16, 32, 64], shapes)):
             sx, sy = lvl + 1., 0.5 * (lvl + 1)
             for b, (img_h, img_w) in enumerate(sizes):
                 cx = 0.3 * img_w / stride
@@ -179,7 +213,7 @@ def test_alpha_sums_to_one_per_query_and_depends_on_the_image():
     model = build_synthetic().eval()
     inputs, samples = batch([(128, 128), (128, 128)], (128, 128))
     inputs[1] = torch.randn(3, 128, 128) * 3
-    alphas = model.spatial_priors(inputs, samples)['alphas']
+    _, alphas, _ = decoder_priors(model, inputs, samples)
     assert len(alphas) == 3
     for alpha in alphas:
         assert alpha.shape == (2, 20, 3)
@@ -323,8 +357,8 @@ def test_level_prior_factors_scale_log_g():
     inputs, samples = batch([(128, 128)], (128, 128))
     # layer 0: its input does not depend on the priors, so only the factor
     # differs (later layers see different co-attention outputs)
-    a = model.spatial_priors(inputs, samples)['log_priors'][0]
-    b = plain.spatial_priors(inputs, samples)['log_priors'][0]
+    a = decoder_priors(model, inputs, samples)[0][0]
+    b = decoder_priors(plain, inputs, samples)[0][0]
     for lvl, factor in enumerate([0.5, 1, 2]):
         torch.testing.assert_close(a[lvl], b[lvl] * factor)
     with pytest.raises(ValueError, match='level_prior_factors'):

@@ -274,7 +274,6 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                 valid_wh: Tensor,
                 spatial_shapes: Sequence[Tuple[int, int]],
                 level_start_index: Sequence[int],
-                return_priors: bool = False,
                 **kwargs) -> Tuple[Tensor, ...]:
         """Forward with multi-scale spatially modulated co-attention.
 
@@ -290,14 +289,12 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
             spatial_shapes (Sequence[tuple[int, int]]): Padded ``(h_l, w_l)``
                 per level.
             level_start_index (Sequence[int]): Level starts in ``N``.
-            return_priors (bool): Also return, per layer, the per-level
-                ``log G`` and ``alpha`` (for analysis and tests).
 
         Returns:
             tuple: ``hidden_states`` ``(num_layers, bs, nq, dim)`` (or
-            ``(1, ...)``) and ``center_logits`` ``(bs, nq, 2)``; with
-            ``return_priors`` also a list (per layer) of ``(log_priors,
-            alpha)``.
+            ``(1, ...)``) and ``center_logits`` ``(bs, nq, 2)``. Each
+            layer receives its per-level ``log G`` and ``alpha`` as
+            arguments, so a forward hook on a layer reads them.
         """
         if len(spatial_shapes) != self.num_levels or valid_wh.shape[1:] != \
                 (self.num_levels, 2):
@@ -307,7 +304,7 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                 f'shape {tuple(valid_wh.shape)}')
         center_logits = None
         centers = []
-        intermediate, priors = [], []
+        intermediate = []
         for layer_id, layer in enumerate(self.layers):
             prior_query = layer.prior_input(query, query_pos)
             if layer_id == 0:
@@ -326,8 +323,6 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
             ]
             alpha = layer.level_weights(prior_query) \
                 if layer.use_scale_selection else None
-            if return_priors:
-                priors.append((log_priors, alpha))
             query = maybe_checkpoint(self, layer, query, query_pos, key,
                                      key_pos, key_padding_mask, log_priors,
                                      alpha, level_start_index)
@@ -337,6 +332,4 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
             hidden_states = torch.stack(intermediate)
         else:
             hidden_states = self.post_norm(query).unsqueeze(0)
-        if return_priors:
-            return hidden_states, center_logits, priors
         return hidden_states, center_logits
