@@ -60,9 +60,9 @@ def test_strict_load(model):
         'transformer.decoder.layers.0.point1.layers.2.weight':
         'decoder.layers.0.center_mlp.layers.2.weight',
         'transformer.decoder.layers.3.point2.bias':
-        'decoder.layers.3.offset_fc.bias',
+        'decoder.layers.3.prior.offset_fc.bias',
         'transformer.decoder.layers.5.point3.weight':
-        'decoder.layers.5.scale_fc.weight',
+        'decoder.layers.5.prior.scale_fc.weight',
         'transformer.decoder.layers.2.norm4.weight':
         'decoder.layers.2.norm4.weight',
         'transformer.decoder.layers.1.multihead_attn.in_proj_weight':
@@ -145,7 +145,8 @@ def test_official_checkpoint_converts_through_cli(tmp_path):
     ckpt = torch.load(dst, weights_only=True)
     assert len(ckpt['state_dict']) == 500 + 53  # + BN num_batches_tracked
     assert ckpt['state_dict']['bbox_head.fc_cls.weight'].shape == (80, 256)
-    assert torch.equal(ckpt['state_dict']['decoder.layers.3.offset_fc.bias'],
+    assert torch.equal(ckpt['state_dict']['decoder.layers.3.prior.offset_fc.'
+                                          'bias'],
                        official['transformer.decoder.layers.3.point2.bias'])
 
 
@@ -214,7 +215,8 @@ def test_args_of_other_variants_match_their_configs(r50_cfg):
 
 
 def test_type4_scale_keys_load_into_cov_layer(r50_cfg):
-    """Official type4 ``point3`` (24 = 8 heads x (x, y, xy)) -> scale_fc."""
+    """Official type4 ``point3`` (24 = 8 heads x (x, y, xy)) ->
+    ``prior.scale_fc``."""
     official = {
         k: v
         for k, v in official_state_dict().items()
@@ -234,5 +236,5 @@ def test_type4_scale_keys_load_into_cov_layer(r50_cfg):
     layer_cfg.scale_mode = 'Cov'
     layer = SMCATransformerDecoderLayer(**layer_cfg)
     layer.load_state_dict(converted, strict=True)
-    assert torch.equal(layer.scale_fc.bias,
+    assert torch.equal(layer.prior.scale_fc.bias,
                        official['transformer.decoder.layers.1.point3.bias'])

@@ -16,7 +16,8 @@ built from ``configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py`` (or the R101
         norm1/norm2/norm3.*                -> norms.0/norms.1/norms.2.*
         norm4.*                            -> norm4.*
         point1.layers.k.* (layer 0)        -> center_mlp.layers.k.*
-        point2.* / point3.*                -> offset_fc.* / scale_fc.*
+        point2.* / point3.*                -> prior.offset_fc.* /
+                                              prior.scale_fc.*
     transformer.decoder.norm.*             -> decoder.post_norm.*
     class_embed.*                          -> bbox_head.fc_cls.*
     bbox_embed.layers.{0,1,2}.*            -> bbox_head.reg_ffn.layers.0.0.*,
@@ -35,8 +36,8 @@ before anything is written: ``num_queries``, the scale type
 (DC5 backbone), ``backbone`` (``resnet50``/``resnet101``), the layer counts,
 width, heads, FFN width and ``smooth`` (= ``beta``); a mismatch stops the
 conversion with both values named. ``type4`` needs no key change:
-``point3`` (24 outputs, 8 heads x ``(x, y, xy)``) maps onto ``scale_fc`` of
-``scale_mode='Cov'`` as it is.
+``point3`` (24 outputs, 8 heads x ``(x, y, xy)``) maps onto
+``prior.scale_fc`` of ``scale_mode='Cov'`` as it is.
 
 The reference classifier is indexed by COCO category id (91 ids + 1 extra
 row, sigmoid focal loss); mmdet's ``CocoDataset`` uses the 80 contiguous
@@ -84,8 +85,8 @@ _LAYER_RULES = [
     (r'^norm3\.(.*)$', r'norms.2.\1'),
     (r'^norm4\.(.*)$', r'norm4.\1'),
     (r'^point1\.(.*)$', r'center_mlp.\1'),
-    (r'^point2\.(.*)$', r'offset_fc.\1'),
-    (r'^point3\.(.*)$', r'scale_fc.\1'),
+    (r'^point2\.(.*)$', r'prior.offset_fc.\1'),
+    (r'^point3\.(.*)$', r'prior.scale_fc.\1'),
 ]
 _TOP_RULES = [
     (r'^backbone\.0\.body\.(.*)$', r'backbone.\1'),

@@ -1,6 +1,5 @@
 """The SMCA prior equals the spec's formula, for every scale mode."""
 import copy
-import itertools
 import math
 
 import pytest
@@ -8,7 +7,7 @@ import torch
 
 from mmplugin_transfuse.det.models.layers import (SMCATransformerDecoderLayer,
                                                   gaussian_log_prior)
-from .conftest import load_r50_cfg
+from .conftest import load_r50_cfg, scalar_log_prior
 
 
 def build_layer(scale_mode: str, head_shared: bool,
@@ -24,38 +23,6 @@ def build_layer(scale_mode: str, head_shared: bool,
     return layer.eval()
 
 
-def direct_log_prior(layer, prior_query, centers, feat_h, feat_w, beta):
-    """Spec formula, one scalar at a time (reference-code units: cells)."""
-    bs, nq, _ = prior_query.shape
-    nh = layer.num_heads
-    n_prior = 1 if layer.head_shared_prior else nh
-    off = (prior_query @ layer.offset_fc.weight.T + layer.offset_fc.bias)
-    off = off.view(bs, nq, n_prior, 2)
-    if layer.scale_mode != 'Fixed':
-        sc = prior_query @ layer.scale_fc.weight.T + layer.scale_fc.bias
-        sc = sc.view(bs, nq, n_prior, -1)
-    out = torch.empty(bs * nh, nq, feat_h * feat_w, dtype=torch.float64)
-    for b, q, n in itertools.product(range(bs), range(nq), range(nh)):
-        m = 0 if layer.head_shared_prior else n
-        cx = float(centers[b, q, 0] + off[b, q, m, 0])
-        cy = float(centers[b, q, 1] + off[b, q, m, 1])
-        sxy = 0.0
-        if layer.scale_mode == 'Fixed':
-            sx = sy = 1.0
-        elif layer.scale_mode == 'Single':
-            sx = sy = float(sc[b, q, m, 0])
-        else:
-            sx, sy = float(sc[b, q, m, 0]), float(sc[b, q, m, 1])
-        if layer.scale_mode == 'Cov':
-            # reference type4: third weight on dx^2 * dy^2 (head-major x,y,xy)
-            sxy = float(sc[b, q, m, 2])
-        for y, x in itertools.product(range(feat_h), range(feat_w)):
-            dist = (sx**2 * (x - cx)**2 + sy**2 * (y - cy)**2 +
-                    sxy**2 * (x - cx)**2 * (y - cy)**2)
-            out[b * nh + n, q, y * feat_w + x] = -dist / beta
-    return out
-
-
 @pytest.mark.parametrize('scale_mode', ['Fixed', 'Single', 'Indep', 'Cov'])
 @pytest.mark.parametrize('head_shared', [False, True])
 def test_prior_matches_formula(scale_mode, head_shared):
@@ -66,9 +33,9 @@ def test_prior_matches_formula(scale_mode, head_shared):
     centers = torch.rand(bs, nq, 2) * torch.tensor([feat_w, feat_h])
     with torch.no_grad():
         prior_query = layer.prior_input(query, query_pos)
-        got = layer.spatial_prior(prior_query, centers, (feat_h, feat_w))
-        want = direct_log_prior(layer, prior_query, centers, feat_h, feat_w,
-                                layer.beta)
+        got = layer.prior(prior_query, centers, (feat_h, feat_w))
+        want = scalar_log_prior(layer.prior, prior_query, centers,
+                                (feat_h, feat_w))
     assert got.shape == (bs * 8, nq, feat_h * feat_w)
     torch.testing.assert_close(got.double(), want, rtol=1e-4, atol=1e-4)
     if head_shared:  # every head of one image sees the same prior
@@ -86,15 +53,16 @@ def test_predictor_shapes_and_init():
         layer_cfg = copy.deepcopy(load_r50_cfg().model.decoder.layer_cfg)
         layer_cfg.update(scale_mode=mode, head_shared_prior=shared)
         layer = SMCATransformerDecoderLayer(**layer_cfg)
-        assert layer.offset_fc.out_features == (2 if shared else 16)
+        prior = layer.prior
+        assert prior.offset_fc.out_features == (2 if shared else 16)
         assert not hasattr(layer, 'center_mlp')
         if n_scale is None:
-            assert layer.scale_fc is None
+            assert prior.scale_fc is None
         else:
-            assert layer.scale_fc.out_features == n_scale
+            assert prior.scale_fc.out_features == n_scale
             # reference init: weight 0, bias 1 -> every scale starts at 1
-            assert torch.all(layer.scale_fc.weight == 0)
-            assert torch.all(layer.scale_fc.bias == 1)
+            assert torch.all(prior.scale_fc.weight == 0)
+            assert torch.all(prior.scale_fc.bias == 1)
 
 
 def test_key_order():

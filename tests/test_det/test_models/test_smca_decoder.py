@@ -38,13 +38,14 @@ def zero_content(decoder, centers_norm, scales_xy):
             attn = layer.cross_attn.attn
             attn.in_proj_weight[:2 * dim] = 0
             attn.in_proj_bias[:2 * dim] = 0
-            layer.offset_fc.weight.zero_()
-            layer.offset_fc.bias.zero_()
-            if layer.scale_fc is not None:
-                layer.scale_fc.weight.zero_()
-                layer.scale_fc.bias.copy_(
-                    torch.tensor(scales_xy).repeat(NUM_HEADS)[:layer.scale_fc.
-                                                              out_features])
+            prior = layer.prior
+            prior.offset_fc.weight.zero_()
+            prior.offset_fc.bias.zero_()
+            if prior.scale_fc is not None:
+                prior.scale_fc.weight.zero_()
+                prior.scale_fc.bias.copy_(
+                    torch.tensor(scales_xy).repeat(NUM_HEADS)
+                    [:prior.scale_fc.out_features])
         last = decoder.layers[0].center_mlp.layers[-1]
         last.weight.zero_()
         last.bias.copy_(torch.logit(torch.tensor(centers_norm)))
@@ -129,7 +130,7 @@ def test_prior_unit_scales_offsets_and_width():
     decoder = build_decoder(num_layers=1, prior_unit=0.5)
     zero_content(decoder, (3 / 7, 2 / 5), (1.0, 1.0))
     with torch.no_grad():  # every head offset by (2, 0) units = (1, 0) cells
-        decoder.layers[0].offset_fc.bias.copy_(
+        decoder.layers[0].prior.offset_fc.bias.copy_(
             torch.tensor([2.0, 0.0]).repeat(NUM_HEADS))
     weights, _ = run(decoder, 1, feat_h, feat_w, torch.tensor([[7.0, 5.0]]))
     ys, xs = torch.meshgrid(

@@ -52,8 +52,8 @@ def test_stride_and_scale_init(model):
     # DETR's Xavier pass must not undo the reference scale init (weight 0,
     # bias 1: every scale starts at 1)
     for layer in model.decoder.layers:
-        assert torch.all(layer.scale_fc.weight == 0)
-        assert torch.all(layer.scale_fc.bias == 1)
+        assert torch.all(layer.prior.scale_fc.weight == 0)
+        assert torch.all(layer.prior.scale_fc.bias == 1)
 
 
 def tiny_cfg(**backbone):
@@ -219,4 +219,4 @@ def test_dc5_config_trains_one_step():
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
     assert torch.isfinite(total)
-    assert model.decoder.layers[0].scale_fc.weight.grad is not None
+    assert model.decoder.layers[0].prior.scale_fc.weight.grad is not None

@@ -16,7 +16,7 @@ from mmplugin_transfuse.det.models.layers import (SMCADWConvEncoder,
                                                   SMCAMultiScaleDecoder,
                                                   SMCAMultiScaleEncoder,
                                                   SMCAMultiScaleLayer)
-from .conftest import SMCA_CFG_DIR
+from .conftest import SMCA_CFG_DIR, scalar_log_prior
 
 MS_R50 = osp.join(SMCA_CFG_DIR, 'smca-detr-ms_r50_8xb2-50e_coco.py')
 MS_SYN = osp.join(SMCA_CFG_DIR,
@@ -363,3 +363,51 @@ def test_level_prior_factors_scale_log_g():
         torch.testing.assert_close(a[lvl], b[lvl] * factor)
     with pytest.raises(ValueError, match='level_prior_factors'):
         build_synthetic(level_prior_factors=[1, 1])
+
+
+def test_cov_mode_builds_cov_priors_on_every_level_matching_scalar_loop():
+    """``scale_mode='Cov'`` gives every level the reference ``type4`` prior:
+    what each layer receives equals log G computed one scalar at a time
+    from the predicted centre, offsets and ``(s_x, s_y, s_xy)``."""
+    model = build_synthetic(scale_mode='Cov').eval()
+    with torch.no_grad():
+        for layer in model.decoder.layers:
+            for prior in layer.level_priors:
+                assert prior.scale_fc.out_features == 3 * 8
+                # away from the init (scales 1) so every term matters
+                for p in (*prior.offset_fc.parameters(),
+                          *prior.scale_fc.parameters()):
+                    p.normal_(std=0.05)
+                prior.scale_fc.bias.add_(1.0)
+    sizes = [(96, 96), (64, 80)]
+    inputs, samples = batch(sizes, (96, 96))
+    prior_inputs, center_logits = [], []
+    hooks = [
+        layer.norm4.register_forward_hook(
+            lambda mod, args, out: prior_inputs.append(out))
+        for layer in model.decoder.layers
+    ]
+    hooks.append(model.decoder.layers[0].center_mlp.register_forward_hook(
+        lambda mod, args, out: center_logits.append(out)))
+    try:
+        log_priors, _, shapes = decoder_priors(model, inputs, samples)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    strides = [16, 32, 64]
+    for layer_id in (0, 2):
+        layer = model.decoder.layers[layer_id]
+        for lvl, (h, w) in enumerate(shapes):
+            # the centre of each image in this level's cells, by hand
+            img_wh = torch.tensor([[w_img, h_img] for h_img, w_img in sizes],
+                                  dtype=torch.float32)
+            centers = center_logits[0].sigmoid() * (img_wh /
+                                                    strides[lvl]).unsqueeze(1)
+            want = scalar_log_prior(layer.level_priors[lvl],
+                                    prior_inputs[layer_id][:, :4],
+                                    centers[:, :4], (h, w))
+            got = log_priors[layer_id][lvl][:, :, :4].reshape(
+                want.shape).double()
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-3)
+    # the x*y term is there: Indep with the same weights differs
+    assert log_priors[0][0].abs().max() > 0

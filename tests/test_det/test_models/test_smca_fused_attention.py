@@ -84,7 +84,7 @@ def test_fused_gradients_equal_unfused(pair):
     # sit on both sides of log G: equal gradients there mean the prior enters
     # the fused kernel exactly as it enters the unfused one
     for name in ('decoder.layers.1.cross_attn.attn.in_proj_weight',
-                 'decoder.layers.1.scale_fc.weight',
+                 'decoder.layers.1.prior.scale_fc.weight',
                  'encoder.layers.0.self_attn.attn.in_proj_weight'):
         g_f, g_p = grads[0][name], grads[1][name]
         assert g_p.abs().max() > 0

@@ -1,4 +1,5 @@
-"""SMCA's Gaussian-like spatial prior G, returned as log G (an attention bias).
+"""SMCA's Gaussian-like spatial prior G, returned as log G (an attention bias),
+and the module that predicts it from the query (:class:`SMCAPriorPredictor`).
 
 Paper (Gao et al., ICCV 2021, Sec. 3.2, Eq. 3-4)::
 
@@ -27,7 +28,8 @@ feature-map cells ``x in 0..w-1``, ``y in 0..h-1`` of the (padded) feature map
 from typing import Optional, Tuple
 
 import torch
-from torch import Tensor
+from mmcv.cnn import Linear
+from torch import Tensor, nn
 
 
 def _axis_terms(coords: Tensor, size: int, weights: Optional[Tensor],
@@ -139,3 +141,106 @@ def gaussian_log_prior(points: Tensor,
         log_g = (log_g + cross * sq_y.unsqueeze(-1)).clamp(min=2 * floor)
     return log_g.view(bs * num_heads, num_queries,
                       height * width).to(out_dtype)
+
+
+# reference `--dynamic_scale` type1..type4, in that order
+SCALE_MODES = ('Fixed', 'Single', 'Indep', 'Cov')
+# scale channels per prior of each mode (see `gaussian_log_prior`)
+_SCALE_CHANNELS = dict(Fixed=0, Single=1, Indep=2, Cov=3)
+
+
+class SMCAPriorPredictor(nn.Module):
+    """Predicts each query's per-head offsets and scales and returns log G.
+
+    One instance serves a single-scale decoder layer
+    (``decoder.layers.<i>.prior``) and one serves each level of a
+    multi-scale layer (``decoder.layers.<i>.level_priors.<l>``). Modules
+    (reference code names in brackets):
+
+    * ``offset_fc`` (``point2``): ``Linear(dim, 2 * P)``, the offsets of
+      the ``P`` priors (``num_heads``, or 1 if head-shared) in units of
+      ``prior_unit`` cells, read as ``P x (x, y)``.
+    * ``scale_fc`` (``point3``): ``Linear(dim, C * P)`` read as ``P x C``,
+      ``C`` = 1 (``Single``), 2 (``Indep``, ``(s_x, s_y)``) or 3 (``Cov``,
+      ``(s_x, s_y, s_xy)``); None in ``Fixed`` mode (scale 1). Weight 0 /
+      bias 1 at init, so every scale starts at 1 (reference code).
+
+    Args:
+        embed_dims (int): Query width.
+        num_heads (int): Attention heads.
+        scale_mode (str): ``'Fixed'``, ``'Single'``, ``'Indep'`` (paper
+            Table 2, default) or ``'Cov'`` (reference ``type4``).
+        head_shared_prior (bool): One prior for all heads.
+        beta (float): Smoothing constant of the prior (> 0).
+        prior_unit (float): Cells per unit of offsets and distances (> 0):
+            ``points = c + prior_unit * offset`` and ``log G`` is divided by
+            ``beta * prior_unit^2``.
+    """
+
+    def __init__(self,
+                 embed_dims: int,
+                 num_heads: int,
+                 scale_mode: str = 'Indep',
+                 head_shared_prior: bool = False,
+                 beta: float = 8.0,
+                 prior_unit: float = 1.0) -> None:
+        super().__init__()
+        if scale_mode not in SCALE_MODES:
+            raise ValueError('`decoder.layer_cfg.scale_mode` must be one of '
+                             f'{SCALE_MODES}, got {scale_mode!r}')
+        if not beta > 0:
+            raise ValueError('`decoder.layer_cfg.beta` must be > 0, got '
+                             f'{beta!r}')
+        if not prior_unit > 0:
+            raise ValueError('`decoder.layer_cfg.prior_unit` must be > 0, '
+                             f'got {prior_unit!r}')
+        self.num_heads = num_heads
+        self.scale_mode = scale_mode
+        self.head_shared_prior = head_shared_prior
+        self.beta = float(beta)
+        self.prior_unit = float(prior_unit)
+        num_priors = 1 if head_shared_prior else num_heads
+        self.offset_fc = Linear(embed_dims, 2 * num_priors)
+        channels = _SCALE_CHANNELS[scale_mode]
+        self.scale_fc = Linear(embed_dims, channels *
+                               num_priors) if channels else None
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Scale predictor: weight 0, bias 1 (all scales start at 1)."""
+        if self.scale_fc is not None:
+            nn.init.zeros_(self.scale_fc.weight)
+            nn.init.ones_(self.scale_fc.bias)
+
+    def forward(self, prior_query: Tensor, centers: Tensor,
+                feat_hw: Tuple[int, int]) -> Tensor:
+        """``log G`` of every query and head on one key grid.
+
+        Args:
+            prior_query (Tensor): ``norm4(query + query_pos)``,
+                ``(bs, nq, dim)``.
+            centers (Tensor): Query centres in cells of this grid,
+                ``(bs, nq, 2)``, ``(x, y)``.
+            feat_hw (tuple[int, int]): Padded grid ``(h, w)``.
+
+        Returns:
+            Tensor: ``(bs * num_heads, nq, h * w)`` additive attention bias
+            in the dtype of ``prior_query`` (:func:`gaussian_log_prior`).
+        """
+        bs, num_queries, _ = prior_query.shape
+        offsets = self.offset_fc(prior_query).view(bs, num_queries, -1, 2)
+        points = centers.unsqueeze(2) + self.prior_unit * offsets
+        scales = None
+        if self.scale_fc is not None:
+            scales = self.scale_fc(prior_query).view(
+                bs, num_queries, points.size(2), -1)
+        if self.head_shared_prior:
+            points = points.expand(-1, -1, self.num_heads, -1)
+            if scales is not None:
+                scales = scales.expand(-1, -1, self.num_heads, -1)
+        return gaussian_log_prior(
+            points,
+            feat_hw,
+            scales,
+            beta=self.beta * self.prior_unit**2,
+            dtype=prior_query.dtype)

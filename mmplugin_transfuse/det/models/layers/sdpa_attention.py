@@ -1,26 +1,35 @@
-"""Multi-head attention through ``F.scaled_dot_product_attention``.
+"""Multi-head attention through ``F.scaled_dot_product_attention``, in pieces.
 
 mmcv's :class:`~mmcv.cnn.bricks.transformer.MultiheadAttention` calls
-``nn.MultiheadAttention`` with ``need_weights=True``, which materialises the
-``(bs, heads, Lq, Lk)`` attention matrix (and averages it over heads). At the
-~5.5k tokens of multi-scale SMCA's encoder (800x1333, strides 16/32/64) that
-matrix is 8 x 5.5k x 5.5k floats per image. :class:`SDPAMultiheadAttention`
-is a drop-in replacement that routes the product through
-``torch.nn.functional.scaled_dot_product_attention`` (flash / memory-efficient
-/ math kernels, chosen by torch per device and dtype) and never builds the
-matrix itself.
+``nn.MultiheadAttention`` with ``need_weights=True``, which materialises and
+head-averages the ``(bs, heads, Lq, Lk)`` attention matrix (8 x 5.5k x 5.5k
+floats per image in multi-scale SMCA's encoder at 800x1333).
+``nn.MultiheadAttention`` with ``need_weights=False`` already runs
+``scaled_dot_product_attention``; :class:`SDPAMultiheadAttention` holds one
+(so the parameter names are mmcv's: ``attn.in_proj_weight``,
+``attn.in_proj_bias``, ``attn.out_proj.*``, and checkpoints load into
+either) and adds only what its forward lacks:
 
-It keeps mmcv's parameter names (``attn.in_proj_weight``,
-``attn.in_proj_bias``, ``attn.out_proj.weight``, ``attn.out_proj.bias``) and
-mmcv's forward signature (identity, ``query_pos``/``key_pos``, dropout
-semantics), so checkpoints load into either module and configs swap one for
-the other.
+* **the pieces** (:meth:`~SDPAMultiheadAttention.project_query`,
+  :meth:`~SDPAMultiheadAttention.project_key_value`,
+  :meth:`~SDPAMultiheadAttention.attend`,
+  :meth:`~SDPAMultiheadAttention.project_output`), so that multi-scale SMCA
+  projects the memory once and runs one softmax per level
+  (:class:`SMCAMultiScaleDecoderLayer`);
+* **broadcast masks**: a ``(bs, 1, 1, Lk)`` padding mask or a ``(bs, heads,
+  Lq, Lk)`` bias reaches SDPA as it is (``nn.MultiheadAttention`` takes only
+  ``(Lq, Lk)`` or ``(bs * heads, Lq, Lk)``), and a float mask cast to a
+  narrower dtype keeps finite values finite;
+* **fully-masked rows**: a (query, head) whose keys are all masked attends to
+  nothing (output 0 before the output projection) on every backend and
+  dtype, instead of softmax's NaN; computed with masking only (no
+  data-dependent branch), so the module traces for ``torch.export`` /
+  ``torch.compile``.
 
-Masks follow torch's ``nn.MultiheadAttention`` conventions: a bool mask is
-True where attention is *not* allowed; a float mask is added to the logits.
-Both are merged into one additive float mask, ``-inf`` at padded keys. A query
-row whose keys are all masked would make softmax return NaN; such rows attend
-to nothing (their attention output is 0), as if they had no keys.
+It keeps mmcv's forward signature (identity, ``query_pos``/``key_pos``,
+dropout semantics), so configs swap one for the other. Masks follow torch's
+conventions: a bool mask is True where attention is *not* allowed; a float
+mask is added to the logits.
 """
 import warnings
 from typing import Optional, Tuple
@@ -41,6 +50,15 @@ def _to_dtype(mask: Tensor, dtype: torch.dtype) -> Tensor:
     floor = torch.finfo(dtype).min / 2
     mask = torch.where(torch.isneginf(mask), mask, mask.clamp(min=floor))
     return mask.to(dtype)
+
+
+def float_padding_mask(mask: Tensor, dtype: torch.dtype) -> Tensor:
+    """A bool mask (True = masked) as an additive float mask: ``-inf`` where
+    masked, 0 elsewhere; a float mask is cast with :func:`_to_dtype`."""
+    if mask.dtype == torch.bool:
+        return torch.zeros_like(mask, dtype=dtype).masked_fill(
+            mask, float('-inf'))
+    return _to_dtype(mask, dtype)
 
 
 def additive_mask(attn_mask: Optional[Tensor],
@@ -79,22 +97,14 @@ def additive_mask(attn_mask: Optional[Tensor],
         else:
             raise ValueError('SDPAMultiheadAttention: `attn_mask` must be 2-, '
                              f'3- or 4-d, got {tuple(attn_mask.shape)}')
-        if mask.dtype == torch.bool:
-            mask = torch.zeros_like(mask, dtype=dtype).masked_fill(
-                mask, float('-inf'))
-        else:
-            mask = _to_dtype(mask, dtype)
+        mask = float_padding_mask(mask, dtype)
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (bs, num_keys):
             raise ValueError(
                 'SDPAMultiheadAttention: `key_padding_mask` must be (bs, Lk) '
                 f'= ({bs}, {num_keys}), got {tuple(key_padding_mask.shape)}')
-        pad = key_padding_mask.view(bs, 1, 1, num_keys)
-        if pad.dtype == torch.bool:
-            pad = torch.zeros_like(pad, dtype=dtype).masked_fill(
-                pad, float('-inf'))
-        else:
-            pad = _to_dtype(pad, dtype)
+        pad = float_padding_mask(key_padding_mask.view(bs, 1, 1, num_keys),
+                                 dtype)
         mask = pad if mask is None else mask + pad
     return mask
 
@@ -182,27 +192,22 @@ class SDPAMultiheadAttention(BaseModule):
             Tensor: ``(bs, heads, Lq, d)``; rows whose keys are all masked
             are 0.
         """
-        empty = None
-        if mask is not None:
-            mask = mask.to(q.dtype)
-            # softmax over only -inf is NaN: give such rows a finite mask and
-            # zero their output afterwards. A row is all -inf iff its maximum
-            # is: one reduction over the mask, and no copy of it unless such
-            # a row exists (SMCA's priors are finite, so normally none does).
-            empty = torch.isneginf(mask.detach().amax(dim=-1, keepdim=True))
-            if empty.any():
-                mask = mask.masked_fill(empty, 0.)
-            else:
-                empty = None
+        if mask is None:
+            return F.scaled_dot_product_attention(
+                q, k, v, dropout_p=self.attn_drop if self.training else 0.)
+        mask = mask.to(q.dtype)
+        # softmax over only -inf is NaN: such rows (all keys masked) get a
+        # finite mask and their output is zeroed afterwards; a row is all
+        # -inf iff its maximum is. Masking instead of a branch on the data
+        # keeps the graph static (export, compile).
+        empty = torch.isneginf(mask.detach().amax(dim=-1, keepdim=True))
         out = F.scaled_dot_product_attention(
             q,
             k,
             v,
-            attn_mask=mask,
+            attn_mask=mask.masked_fill(empty, 0.),
             dropout_p=self.attn_drop if self.training else 0.)
-        if empty is not None:
-            out = out.masked_fill(empty, 0.)
-        return out
+        return out.masked_fill(empty, 0.)
 
     def project_output(self, out: Tensor) -> Tensor:
         """Merge heads ``(bs, heads, Lq, d)`` -> ``(bs, Lq, dim)`` and apply

@@ -13,7 +13,7 @@ Paper: Gao et al., "Fast Convergence of DETR with Spatially Modulated
 Co-Attention", ICCV 2021, Sec. 3.2; reference code gaopengcuhk/SMCA-DETR
 (``models/transformer.py``), whose module names are kept where they decide
 checkpoint compatibility (``norm4``; ``point1``/``point2``/``point3`` map 1:1
-to ``center_mlp``/``offset_fc``/``scale_fc``, see
+to ``center_mlp``/``prior.offset_fc``/``prior.scale_fc``, see
 ``tools/model_converters/smca_official.py``).
 """
 from typing import Optional, Tuple
@@ -28,11 +28,8 @@ from mmengine.model import ModuleList
 from torch import Tensor, nn
 
 from mmplugin_transfuse.utils import maybe_checkpoint
-from .gaussian_prior import gaussian_log_prior
-from .sdpa_attention import SDPAMultiheadAttention
-
-# reference `--dynamic_scale` type1..type4, in that order
-SCALE_MODES = ('Fixed', 'Single', 'Indep', 'Cov')
+from .gaussian_prior import SMCAPriorPredictor
+from .sdpa_attention import SDPAMultiheadAttention, float_padding_mask
 
 
 class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
@@ -47,14 +44,9 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
 
     * ``center_mlp`` (layer 0 only, reference ``point1``): 3-layer MLP
       256 -> 256 -> 256 -> 2, pre-sigmoid normalised centre ``(x, y)``.
-    * ``offset_fc`` (reference ``point2``): per-head centre offsets in
-      feature-map cells, ``num_heads x (x, y)`` outputs (2 if head-shared).
-    * ``scale_fc`` (reference ``point3``): per-head inverse bandwidths,
-      ``num_heads x (x, y)`` outputs in ``Indep`` mode, ``num_heads`` in
-      ``Single`` mode (1 or 2 if head-shared), ``num_heads x (x, y, xy)``
-      in ``Cov`` mode (reference ``type4``, see :mod:`.gaussian_prior`),
-      absent in ``Fixed`` mode (scale 1). Initialised to weight 0 / bias 1, so every scale starts
-      at 1, as in the reference code.
+    * ``prior`` (:class:`SMCAPriorPredictor`): ``prior.offset_fc``
+      (reference ``point2``) and ``prior.scale_fc`` (``point3``), the
+      per-head offsets and scales, and ``log G`` from them.
 
     Args:
         scale_mode (str): ``'Fixed'`` (centre only, scale 1), ``'Single'``
@@ -92,50 +84,43 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
                  prior_unit: float = 1.0,
                  fused_attention: bool = True,
                  **kwargs) -> None:
-        if scale_mode not in SCALE_MODES:
-            raise ValueError(
-                f'SMCATransformerDecoderLayer: `scale_mode` must be one of '
-                f'{SCALE_MODES}, got {scale_mode!r}')
-        if not beta > 0:
-            raise ValueError('SMCATransformerDecoderLayer: `beta` must be '
-                             f'> 0, got {beta!r}')
-        self.scale_mode = scale_mode
-        self.head_shared_prior = head_shared_prior
-        self.beta = float(beta)
-        if not prior_unit > 0:
-            raise ValueError('SMCATransformerDecoderLayer: `prior_unit` '
-                             f'must be > 0, got {prior_unit!r}')
-        self.prior_unit = float(prior_unit)
         if not isinstance(fused_attention, bool):
             raise TypeError('SMCATransformerDecoderLayer: `layer_cfg.'
                             'fused_attention` must be a bool, got '
                             f'{fused_attention!r}')
+        # read by `_init_layers` (called by the parent constructor); the
+        # predictor checks them
+        self.scale_mode = scale_mode
+        self.head_shared_prior = head_shared_prior
+        self.beta = beta
+        self.prior_unit = prior_unit
         self.predict_center = predict_center
         self.fused_attention = fused_attention
         super().__init__(*args, **kwargs)
 
     def _init_layers(self) -> None:
-        """Build the DETR layer (fused attentions if asked), then ``norm4``
-        and the prior predictors."""
+        """Build the DETR layer (fused attentions if asked), then ``norm4``,
+        ``center_mlp`` and the prior predictor."""
         super()._init_layers()
         if self.fused_attention:
             self.self_attn = SDPAMultiheadAttention(**self.self_attn_cfg)
             self.cross_attn = SDPAMultiheadAttention(**self.cross_attn_cfg)
+        self._init_prior_input()
+        self.prior = self.build_prior(self.beta)
+
+    def _init_prior_input(self) -> None:
+        """``norm4`` (input of every predictor) and, in the first layer,
+        ``center_mlp``: 3-layer MLP dim -> dim -> dim -> 2."""
         self.num_heads = self.cross_attn.num_heads
-        num_priors = 1 if self.head_shared_prior else self.num_heads
         self.norm4 = build_norm_layer(self.norm_cfg, self.embed_dims)[1]
         if self.predict_center:
             self.center_mlp = MLP(self.embed_dims, self.embed_dims, 2, 3)
-        self.offset_fc = Linear(self.embed_dims, 2 * num_priors)
-        if self.scale_mode == 'Indep':
-            self.scale_fc = Linear(self.embed_dims, 2 * num_priors)
-        elif self.scale_mode == 'Single':
-            self.scale_fc = Linear(self.embed_dims, num_priors)
-        elif self.scale_mode == 'Cov':
-            self.scale_fc = Linear(self.embed_dims, 3 * num_priors)
-        else:
-            self.scale_fc = None
-        self.init_prior_weights()
+
+    def build_prior(self, beta: float) -> SMCAPriorPredictor:
+        """An offset/scale predictor with this layer's settings."""
+        return SMCAPriorPredictor(self.embed_dims, self.num_heads,
+                                  self.scale_mode, self.head_shared_prior,
+                                  beta, self.prior_unit)
 
     def init_prior_weights(self) -> None:
         """Scale predictor: weight 0, bias 1 (all scales start at 1).
@@ -143,9 +128,7 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
         DETR's ``init_weights`` re-initialises every matrix of the decoder
         with Xavier; :class:`SMCADETR` calls this again afterwards.
         """
-        if self.scale_fc is not None:
-            nn.init.zeros_(self.scale_fc.weight)
-            nn.init.ones_(self.scale_fc.bias)
+        self.prior.init_weights()
 
     def init_weights(self) -> None:
         """Default init, then the SMCA scale init."""
@@ -171,40 +154,6 @@ class SMCATransformerDecoderLayer(DetrTransformerDecoderLayer):
                 'SMCATransformerDecoderLayer: only the layer built with '
                 '`predict_center=True` (the first one) predicts centres')
         return self.center_mlp(prior_query)
-
-    def spatial_prior(self, prior_query: Tensor, centers: Tensor,
-                      feat_hw: Tuple[int, int]) -> Tensor:
-        """``log G`` for this layer's co-attention.
-
-        Args:
-            prior_query (Tensor): :meth:`prior_input`, ``(bs, nq, dim)``.
-            centers (Tensor): Query centres in feature-map cells,
-                ``(bs, nq, 2)``, ``(x, y)``.
-            feat_hw (tuple[int, int]): Padded feature-map ``(h, w)``; the
-                keys are its cells (see :func:`gaussian_log_prior`).
-
-        Returns:
-            Tensor: ``(bs * num_heads, nq, h * w)`` additive attention bias
-            in the dtype of ``prior_query``.
-        """
-        bs, num_queries, _ = prior_query.shape
-        # the 2*nh outputs are read as nh x (x, y) (reference layout)
-        offsets = self.offset_fc(prior_query).view(bs, num_queries, -1, 2)
-        points = centers.unsqueeze(2) + self.prior_unit * offsets
-        scales = None
-        if self.scale_fc is not None:
-            scales = self.scale_fc(prior_query).view(
-                bs, num_queries, points.size(2), -1)
-        if self.head_shared_prior:
-            points = points.expand(-1, -1, self.num_heads, -1)
-            if scales is not None:
-                scales = scales.expand(-1, -1, self.num_heads, -1)
-        return gaussian_log_prior(
-            points,
-            feat_hw,
-            scales,
-            beta=self.beta * self.prior_unit**2,
-            dtype=prior_query.dtype)
 
 
 class SMCATransformerDecoder(DetrTransformerDecoder):
@@ -297,14 +246,11 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
             - center_logits: pre-sigmoid normalised centres ``(x, y)``,
               ``(bs, nq, 2)`` (the box head adds them to the box centre).
         """
-        if key_padding_mask is not None and key_padding_mask.dtype == \
-                torch.bool:
-            # torch adds a float padding mask to the float attn_mask (log G);
-            # give it that form (-inf at padded keys) ourselves, as torch
-            # deprecates mixing a bool padding mask with a float attn_mask
-            key_padding_mask = torch.zeros_like(
-                key_padding_mask, dtype=query.dtype).masked_fill(
-                    key_padding_mask, float('-inf'))
+        if key_padding_mask is not None:
+            # log G is a float attn_mask, and torch deprecates mixing it with
+            # a bool padding mask (the unfused path): -inf at padded keys
+            key_padding_mask = float_padding_mask(key_padding_mask,
+                                                  query.dtype)
         center_logits = centers = None
         intermediate = []
         for layer_id, layer in enumerate(self.layers):
@@ -313,7 +259,7 @@ class SMCATransformerDecoder(DetrTransformerDecoder):
                 center_logits = layer.predict_centers(prior_query)
                 centers = center_logits.sigmoid() * valid_wh.to(
                     center_logits.dtype).unsqueeze(1)
-            log_prior = layer.spatial_prior(prior_query, centers, feat_hw)
+            log_prior = layer.prior(prior_query, centers, feat_hw)
             # checkpointed only when gradients flow: in eval/no_grad it
             # would just add overhead
             query = maybe_checkpoint(

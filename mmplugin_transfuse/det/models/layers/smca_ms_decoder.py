@@ -32,52 +32,12 @@ from mmcv.cnn import Linear, build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.models.layers.transformer.utils import MLP
 from mmengine.model import ModuleList
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmplugin_transfuse.utils import maybe_checkpoint
 from .sdpa_attention import SDPAMultiheadAttention, additive_mask
 from .smca_decoder import (SMCATransformerDecoder,
                            SMCATransformerDecoderLayer)
-
-
-class SMCALevelPrior(nn.Module):
-    """One level's prior predictors: per-head offsets and scales.
-
-    Holds the same ``offset_fc`` / ``scale_fc`` as the single-scale
-    :class:`SMCATransformerDecoderLayer` and reuses that layer's
-    ``spatial_prior`` and ``init_prior_weights`` (so all scale modes and
-    head sharing behave identically, through :func:`gaussian_log_prior`).
-
-    Args:
-        embed_dims (int): Query width.
-        num_heads (int): Attention heads.
-        scale_mode (str): ``'Fixed'`` | ``'Single'`` | ``'Indep'``.
-        head_shared_prior (bool): One prior for all heads.
-        beta (float): Smoothing constant of the prior.
-        prior_unit (float): Unit of offsets and distances in cells (see
-            :class:`SMCATransformerDecoderLayer`). Defaults to 1.
-    """
-
-    spatial_prior = SMCATransformerDecoderLayer.spatial_prior
-    init_prior_weights = SMCATransformerDecoderLayer.init_prior_weights
-
-    def __init__(self, embed_dims: int, num_heads: int, scale_mode: str,
-                 head_shared_prior: bool, beta: float,
-                 prior_unit: float = 1.0) -> None:
-        super().__init__()
-        self.prior_unit = prior_unit
-        self.num_heads = num_heads
-        self.head_shared_prior = head_shared_prior
-        self.beta = beta
-        num_priors = 1 if head_shared_prior else num_heads
-        self.offset_fc = Linear(embed_dims, 2 * num_priors)
-        if scale_mode == 'Indep':
-            self.scale_fc = Linear(embed_dims, 2 * num_priors)
-        elif scale_mode == 'Single':
-            self.scale_fc = Linear(embed_dims, num_priors)
-        else:
-            self.scale_fc = None
-        self.init_prior_weights()
 
 
 class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
@@ -86,8 +46,8 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
 
     Modules: ``self_attn`` and ``cross_attn`` (:class:`SDPAMultiheadAttention`,
     mmcv parameter names), ``ffn``, ``norms.0-2``, ``norm4`` (prior input),
-    ``center_mlp`` (layer 0 only), ``level_priors.<l>.offset_fc/scale_fc``
-    (per level) and ``scale_selection`` (``Linear(dim, num_levels)``, absent
+    ``center_mlp`` (layer 0 only), ``level_priors.<l>``
+    (:class:`SMCAPriorPredictor` per level: ``offset_fc``, ``scale_fc``) and ``scale_selection`` (``Linear(dim, num_levels)``, absent
     when ``scale_selection=False``).
 
     Args:
@@ -146,14 +106,9 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
             build_norm_layer(self.norm_cfg, self.embed_dims)[1]
             for _ in range(3)
         ])
-        self.num_heads = self.cross_attn.num_heads
-        self.norm4 = build_norm_layer(self.norm_cfg, self.embed_dims)[1]
-        if self.predict_center:
-            self.center_mlp = MLP(self.embed_dims, self.embed_dims, 2, 3)
+        self._init_prior_input()
         self.level_priors = ModuleList([
-            SMCALevelPrior(self.embed_dims, self.num_heads, self.scale_mode,
-                           self.head_shared_prior, self.beta / factor,
-                           self.prior_unit)
+            self.build_prior(self.beta / factor)
             for factor in self.level_prior_factors
         ])
         self.scale_selection = Linear(
@@ -163,7 +118,7 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
     def init_prior_weights(self) -> None:
         """Every level's scale predictor: weight 0, bias 1."""
         for prior in self.level_priors:
-            prior.init_prior_weights()
+            prior.init_weights()
 
     def level_weights(self, prior_query: Tensor) -> Tensor:
         """Scale-selection attention ``alpha``, ``(bs, nq, num_levels)``,
@@ -317,8 +272,7 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
                     for lvl in range(self.num_levels)
                 ]
             log_priors = [
-                prior.spatial_prior(prior_query, centers[lvl],
-                                    spatial_shapes[lvl])
+                prior(prior_query, centers[lvl], spatial_shapes[lvl])
                 for lvl, prior in enumerate(layer.level_priors)
             ]
             alpha = layer.level_weights(prior_query) \
