@@ -1,4 +1,4 @@
-"""Segmentation side of issue 7's bad-input list: each error names the file."""
+"""Bad segmentation inputs: each error names the file and what was expected."""
 import glob
 import os
 import os.path as osp
