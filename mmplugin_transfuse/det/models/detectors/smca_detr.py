@@ -12,6 +12,28 @@ from torch import Tensor, nn
 from ..layers import SMCATransformerDecoder, SMCATransformerEncoder
 
 
+def resnet_stride(backbone: ResNet, stage: int) -> int:
+    """Pixel stride of a ResNet stage's output (``out_indices`` entry).
+
+    The stem is a stride-2 conv and a stride-2 max-pool; each stage then
+    multiplies by its ``strides`` entry (1 in a dilated stage, e.g. DC5).
+    """
+    return 4 * math.prod(backbone.strides[:stage + 1])
+
+
+def check_stride(owner: str, stride: int, pad_hw: Tuple[int, int],
+                 feat_hw: Tuple[int, int], field: str) -> None:
+    """A wrong stride would silently put every centre in the wrong place:
+    the map of a ``pad_hw`` input at ``stride`` must be ``ceil(pad /
+    stride)`` cells (+-1 for the rounding of convolutions) on each axis."""
+    if any(abs(math.ceil(pad / stride) - cells) > 1
+           for pad, cells in zip(pad_hw, feat_hw)):
+        raise ValueError(
+            f'{owner}: stride {stride} (`{field}`) does not match the '
+            f'feature map: input {pad_hw[0]}x{pad_hw[1]} gave '
+            f'{feat_hw[0]}x{feat_hw[1]}')
+
+
 @MODELS.register_module()
 class SMCADETR(DETR):
     """`Fast Convergence of DETR with Spatially Modulated Co-Attention
@@ -72,13 +94,18 @@ class SMCADETR(DETR):
         self.decoder = SMCATransformerDecoder(**self.decoder)
         self.embed_dims = self.encoder.embed_dims
         self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims)
+        self._check_num_feats()
+        self.feat_stride = self._resolve_feat_stride(self._feat_stride_cfg)
+        self.center_stride = self._center_stride_cfg or self.feat_stride
+
+    def _check_num_feats(self) -> None:
+        """The sine encoding has ``2 * num_feats`` channels (x and y)."""
         num_feats = self.positional_encoding.num_feats
         if num_feats * 2 != self.embed_dims:
             raise ValueError(
-                'SMCADETR: `positional_encoding.num_feats` must be half of '
-                f'the embed dims, got {num_feats} and {self.embed_dims}')
-        self.feat_stride = self._resolve_feat_stride(self._feat_stride_cfg)
-        self.center_stride = self._center_stride_cfg or self.feat_stride
+                f'{type(self).__name__}: `positional_encoding.num_feats` '
+                f'must be half of the embed dims, got {num_feats} and '
+                f'{self.embed_dims}')
 
     def _resolve_feat_stride(self, feat_stride: Optional[int]) -> int:
         """The configured stride, or a ResNet backbone's output stride."""
@@ -88,9 +115,7 @@ class SMCADETR(DETR):
                                  f'positive int, got {feat_stride!r}')
             return feat_stride
         if isinstance(self.backbone, ResNet):
-            last_stage = self.backbone.out_indices[-1]
-            # stem: stride-2 conv + stride-2 max-pool
-            return 4 * math.prod(self.backbone.strides[:last_stage + 1])
+            return resnet_stride(self.backbone, self.backbone.out_indices[-1])
         raise ValueError(
             'SMCADETR: cannot read the feature stride from backbone '
             f'{type(self.backbone).__name__}; set `model.feat_stride` '
@@ -118,14 +143,9 @@ class SMCADETR(DETR):
             img_feats, batch_data_samples)
         feat = img_feats[-1]
         feat_h, feat_w = feat.shape[-2:]
-        pad_h, pad_w = batch_data_samples[0].batch_input_shape
-        stride = self.feat_stride
-        # a wrong stride would silently put every centre in the wrong place
-        if (abs(math.ceil(pad_h / stride) - feat_h) > 1
-                or abs(math.ceil(pad_w / stride) - feat_w) > 1):
-            raise ValueError(
-                f'SMCADETR: `feat_stride`={stride} does not match the '
-                f'feature map: input {pad_h}x{pad_w} gave {feat_h}x{feat_w}')
+        check_stride('SMCADETR', self.feat_stride,
+                     batch_data_samples[0].batch_input_shape,
+                     (feat_h, feat_w), 'model.feat_stride')
         img_hw = feat.new_tensor(
             [sample.img_shape[:2] for sample in batch_data_samples])
         decoder_inputs_dict.update(

@@ -1,10 +1,9 @@
 """Multi-scale SMCA-DETR (the paper's full model) on mmdet's DETR skeleton."""
-import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmdet.models.backbones import ResNet
+from mmdet.models.detectors import DeformableDETR
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.models.necks import ChannelMapper
 from mmdet.registry import MODELS
@@ -13,7 +12,7 @@ from torch import Tensor, nn
 
 from ..layers import (SMCADWConvEncoder, SMCAMultiScaleDecoder,
                       SMCAMultiScaleEncoder)
-from .smca_detr import SMCADETR
+from .smca_detr import SMCADETR, check_stride, resnet_stride
 
 
 @MODELS.register_module()
@@ -52,6 +51,8 @@ class SMCADETRMultiScale(SMCADETR):
     """
 
     ENCODERS = dict(attention=SMCAMultiScaleEncoder, dwconv=SMCADWConvEncoder)
+    # used by Deformable DETR's `pre_transformer` (`valid_ratios`)
+    get_valid_ratio = staticmethod(DeformableDETR.get_valid_ratio)
 
     def __init__(self,
                  *args,
@@ -82,12 +83,7 @@ class SMCADETRMultiScale(SMCADETR):
         self.query_embedding = nn.Embedding(self.num_queries, self.embed_dims)
         self.level_embed = nn.Parameter(
             torch.zeros(self.num_levels, self.embed_dims))
-        num_feats = self.positional_encoding.num_feats
-        if num_feats * 2 != self.embed_dims:
-            raise ValueError(
-                'SMCADETRMultiScale: `positional_encoding.num_feats` must be '
-                f'half of the embed dims, got {num_feats} and '
-                f'{self.embed_dims}')
+        self._check_num_feats()
         self.feat_strides = self._resolve_feat_strides(self._feat_strides_cfg)
         # the single-scale attribute, kept meaningful: the finest stride
         self.feat_stride = self.feat_strides[0]
@@ -106,7 +102,7 @@ class SMCADETRMultiScale(SMCADETR):
         if isinstance(self.backbone, ResNet) and isinstance(
                 self.neck, ChannelMapper):
             strides = [
-                4 * math.prod(self.backbone.strides[:i + 1])
+                resnet_stride(self.backbone, i)
                 for i in self.backbone.out_indices
             ]
             num_extra = 0 if self.neck.extra_convs is None else len(
@@ -135,7 +131,7 @@ class SMCADETRMultiScale(SMCADETR):
             self,
             img_feats: Tuple[Tensor],
             batch_data_samples: OptSampleList = None) -> Tuple[Dict, Dict]:
-        """Flatten all levels; masks, positional + level embeddings.
+        """Deformable DETR's multi-level inputs plus the prior's geometry.
 
         Args:
             img_feats (tuple[Tensor]): Neck outputs ``(bs, dim, h_l, w_l)``,
@@ -145,8 +141,9 @@ class SMCADETRMultiScale(SMCADETR):
 
         Returns:
             tuple[dict, dict]: Encoder inputs ``feat``, ``feat_mask`` (bool,
-            True = padding), ``feat_pos`` (each ``(bs, N, ...)``, ``N =
-            sum_l h_l w_l``), ``level_start_index`` and ``spatial_shapes``;
+            True = padding; None when no image of the batch is padded),
+            ``feat_pos`` (each ``(bs, N, ...)``, ``N = sum_l h_l w_l``),
+            ``level_start_index`` and ``spatial_shapes`` (Python ints);
             decoder inputs
             ``memory_mask``, ``memory_pos``, ``valid_wh`` (``(bs, L, 2)``,
             unpadded ``(w, h)`` in each level's cells), ``spatial_shapes``
@@ -156,53 +153,33 @@ class SMCADETRMultiScale(SMCADETR):
             raise ValueError(
                 f'SMCADETRMultiScale: expected {self.num_levels} feature '
                 f'levels from the neck, got {len(img_feats)}')
-        bs = img_feats[0].size(0)
-        pad_h, pad_w = batch_data_samples[0].batch_input_shape
-        img_hw = [sample.img_shape[:2] for sample in batch_data_samples]
-        masks = img_feats[0].new_ones((bs, pad_h, pad_w))
-        for img_id, (img_h, img_w) in enumerate(img_hw):
-            masks[img_id, :img_h, :img_w] = 0
-        feats, level_masks, poses, shapes = [], [], [], []
-        for lvl, (feat, stride) in enumerate(zip(img_feats,
-                                                  self.feat_strides)):
-            feat_h, feat_w = feat.shape[-2:]
-            # a wrong stride would silently misplace every centre
-            if (abs(math.ceil(pad_h / stride) - feat_h) > 1
-                    or abs(math.ceil(pad_w / stride) - feat_w) > 1):
-                raise ValueError(
-                    f'SMCADETRMultiScale: level {lvl} stride {stride} does '
-                    f'not match its map: input {pad_h}x{pad_w} gave '
-                    f'{feat_h}x{feat_w} (check `model.feat_strides`)')
-            mask = F.interpolate(
-                masks.unsqueeze(1), size=(feat_h, feat_w)).to(
-                    torch.bool).squeeze(1)
-            pos = self.positional_encoding(mask)
-            pos = pos + self.level_embed[lvl].view(1, -1, 1, 1).to(pos.dtype)
-            feats.append(feat.flatten(2).transpose(1, 2))
-            poses.append(pos.flatten(2).transpose(1, 2))
-            level_masks.append(mask.flatten(1))
-            shapes.append((feat_h, feat_w))
+        pad_hw = batch_data_samples[0].batch_input_shape
+        shapes = [tuple(feat.shape[-2:]) for feat in img_feats]
+        for lvl, (stride, feat_hw) in enumerate(zip(self.feat_strides,
+                                                    shapes)):
+            check_stride(f'SMCADETRMultiScale (level {lvl})', stride, pad_hw,
+                         feat_hw, 'model.feat_strides')
+        # Deformable DETR's: per level the padding mask (None when no image
+        # is padded), sine encoding + level embedding, all levels flattened
+        encoder_inputs_dict, decoder_inputs_dict = \
+            DeformableDETR.pre_transformer(self, img_feats,
+                                           batch_data_samples)
+        # the level layout as Python ints (the attention slices by level)
         level_start_index = [0]
         for feat_h, feat_w in shapes[:-1]:
             level_start_index.append(level_start_index[-1] + feat_h * feat_w)
-        feat = torch.cat(feats, dim=1)
-        feat_pos = torch.cat(poses, dim=1).to(feat.dtype)
-        feat_mask = torch.cat(level_masks, dim=1)
-        img_wh = feat.new_tensor(img_hw, dtype=torch.float32).flip(-1)
+        for inputs in (encoder_inputs_dict, decoder_inputs_dict):
+            inputs.pop('valid_ratios')
+            inputs.update(
+                spatial_shapes=shapes, level_start_index=level_start_index)
+        feat = encoder_inputs_dict['feat']
+        img_wh = feat.new_tensor(
+            [sample.img_shape[:2] for sample in batch_data_samples],
+            dtype=torch.float32).flip(-1)
         strides = feat.new_tensor(self.feat_strides, dtype=torch.float32)
-        valid_wh = img_wh.unsqueeze(1) / strides.view(1, -1, 1)
-        encoder_inputs_dict = dict(
-            feat=feat,
-            feat_mask=feat_mask,
-            feat_pos=feat_pos,
-            level_start_index=level_start_index,
-            spatial_shapes=shapes)
-        decoder_inputs_dict = dict(
-            memory_mask=feat_mask,
-            memory_pos=feat_pos,
-            valid_wh=valid_wh,
-            spatial_shapes=shapes,
-            level_start_index=level_start_index)
+        decoder_inputs_dict.update(
+            memory_pos=encoder_inputs_dict['feat_pos'],
+            valid_wh=img_wh.unsqueeze(1) / strides.view(1, -1, 1))
         return encoder_inputs_dict, decoder_inputs_dict
 
     def forward_encoder(self, feat: Tensor, feat_mask: Tensor,

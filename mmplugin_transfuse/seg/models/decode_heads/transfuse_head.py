@@ -96,8 +96,7 @@ class TransFuseHead(BaseDecodeHead):
         num_outputs = len(in_channels) - 1
         names = ['fused', 'branch', 'coarse'
                  ] if num_outputs == 3 else ['fused', 'coarse']
-        losses = self.loss_decode if isinstance(
-            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        losses = self._losses()
         if len(losses) != num_outputs:
             raise ValueError(
                 f'TransFuseHead.loss_decode: expected {num_outputs} losses '
@@ -156,6 +155,12 @@ class TransFuseHead(BaseDecodeHead):
         outs.append(self.coarse_head(f16))
         return tuple(outs)
 
+    def _losses(self) -> Sequence[nn.Module]:
+        """``loss_decode`` as a sequence (mmseg keeps a single loss bare)."""
+        if isinstance(self.loss_decode, nn.ModuleList):
+            return self.loss_decode
+        return [self.loss_decode]
+
     def _label_of(self, logits: Tensor, seg_label: Tensor) -> Tensor:
         """Predicted class ids ``(B, H, W)`` for ``acc_seg``."""
         if self.out_channels == 1:
@@ -174,24 +179,22 @@ class TransFuseHead(BaseDecodeHead):
         seg_label = self._stack_batch_gt(batch_data_samples)
         size = seg_label.shape[2:]
         seg_label = seg_label.squeeze(1)
-        losses = self.loss_decode if isinstance(
-            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        losses = self._losses()
         loss = dict()
-        for logits, loss_decode in zip(seg_logits, losses):
-            logits = resize(
+        resized = [
+            resize(
                 logits,
                 size=size,
                 mode='bilinear',
-                align_corners=self.align_corners)
+                align_corners=self.align_corners) for logits in seg_logits
+        ]
+        for logits, loss_decode in zip(resized, losses):
             value = loss_decode(
                 logits, seg_label, ignore_index=self.ignore_index)
             name = loss_decode.loss_name
             loss[name] = loss[name] + value if name in loss else value
-        fused = resize(
-            seg_logits[0],
-            size=size,
-            mode='bilinear',
-            align_corners=self.align_corners)
+        # the fused (first) head's prediction, at the label size
+        fused = resized[0]
         if any(getattr(loss_decode, 'soft_target', False)
                for loss_decode in losses):
             # soft 0..255 targets (SoftMask): accuracy against mask >= 0.5
