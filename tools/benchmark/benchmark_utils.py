@@ -17,13 +17,15 @@ import os
 import os.path as osp
 import sys
 from types import ModuleType
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.config.utils import _get_package_and_cfg_path
-from mmengine.registry import init_default_scope
-from mmengine.utils import get_installed_path
+
+# config loading without weights, random models and inputs, FLOP counting
+from mmplugin_transfuse.utils.flops import (  # noqa: F401 (re-exported)
+    build_model, count_flops, count_params, in_channels_of, load_config,
+    random_batch, resolve_config, task_of)
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -41,94 +43,6 @@ def load_tool(rel_path: str) -> ModuleType:
     return module
 
 
-def resolve_config(config: str) -> str:
-    """Path of ``config``: ``mmdet::``/``mmseg::`` refs point into the
-    installed package's ``.mim/configs``; relative paths are tried from the
-    working directory, then from the repository root."""
-    if '::' in config:
-        package, rel = _get_package_and_cfg_path(config)
-        path = osp.join(get_installed_path(package), '.mim', 'configs', rel)
-    elif osp.isfile(config):
-        path = config
-    else:
-        path = osp.join(REPO_ROOT, config)
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'config {config!r} not found (looked at {path}); give a path '
-            'or an mmdet::/mmseg:: reference to a config shipped in the '
-            'installed package')
-    return path
-
-
-def _strip_weights(node: Any) -> None:
-    """Drop every ``init_cfg`` of type Pretrained and every ``pretrained``
-    path in a model config, recursively (random init, nothing to load)."""
-    if isinstance(node, dict):
-        for key in list(node.keys()):
-            value = node[key]
-            if key == 'pretrained' and isinstance(value, str):
-                node[key] = None
-            elif key == 'init_cfg' and _is_pretrained(value):
-                node[key] = None
-            else:
-                _strip_weights(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            _strip_weights(item)
-
-
-def _is_pretrained(init_cfg: Any) -> bool:
-    items = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
-    return any(
-        isinstance(i, dict) and i.get('type') == 'Pretrained' for i in items)
-
-
-def load_config(config: str,
-                cfg_options: Optional[Dict[str, Any]] = None) -> Config:
-    """Config of ``config`` without pretrained weights, with overrides."""
-    cfg = Config.fromfile(resolve_config(config))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if 'model' not in cfg:
-        raise KeyError(f'config {config!r} has no `model` field')
-    _strip_weights(cfg.model)
-    return cfg
-
-
-def task_of(cfg: Config) -> str:
-    """'det' for mmdet configs, 'seg' for mmseg configs."""
-    scope = cfg.get('default_scope')
-    if scope in ('mmdet', 'mmseg'):
-        return scope[2:]
-    raise ValueError(
-        f"config default_scope is {scope!r}; the benchmarks support 'mmdet' "
-        "(detection) and 'mmseg' (segmentation) configs")
-
-
-def build_model(cfg: Config) -> torch.nn.Module:
-    """Build ``cfg.model`` in its scope's registry (random weights, eval)."""
-    task = task_of(cfg)
-    init_default_scope(cfg.default_scope)
-    import mmplugin_transfuse  # noqa: F401  registers the package modules
-    if task == 'det':
-        from mmdet.registry import MODELS
-    else:
-        from mmseg.registry import MODELS
-    # the modules' default random init: `init_weights()` is not called, it
-    # changes no shape or op count, only logs every parameter
-    return MODELS.build(cfg.model).eval()
-
-
-def in_channels_of(cfg: Config) -> int:
-    """Image channels the model expects (3 unless the backbone says so)."""
-    backbone = cfg.model.get('backbone', {})
-    for branch in (backbone, backbone.get('cnn') or {},
-                   backbone.get('transformer') or {}):
-        if 'in_channels' in branch:
-            return int(branch['in_channels'])
-    return 3
-
-
 def make_inputs(cfg: Config,
                 batch: int,
                 height: int,
@@ -143,87 +57,40 @@ def make_inputs(cfg: Config,
     random boxes of random classes each. Segmentation samples carry
     ``img_shape`` and, with ``with_targets``, a random mask of class ids.
     """
-    gen = torch.Generator().manual_seed(seed)
-    inputs = torch.randn(
-        batch, in_channels_of(cfg), height, width, generator=gen)
-    meta = dict(
-        img_shape=(height, width),
-        batch_input_shape=(height, width),
-        ori_shape=(height, width),
-        pad_shape=(height, width),
-        scale_factor=(1.0, 1.0))
-    samples = []
-    if task_of(cfg) == 'det':
-        from mmdet.structures import DetDataSample
-        from mmengine.structures import InstanceData
-        head = cfg.model.get('bbox_head', {})
-        num_classes = int(head.get('num_classes', 80))
-        for _ in range(batch):
-            sample = DetDataSample(metainfo=meta)
-            if with_targets:
+    inputs, samples = random_batch(cfg, batch, height, width, seed)
+    if with_targets:
+        gen = torch.Generator().manual_seed(seed + 1)
+        if task_of(cfg) == 'det':
+            from mmengine.structures import InstanceData
+            num_classes = int(
+                cfg.model.get('bbox_head', {}).get('num_classes', 80))
+            scale = torch.tensor([width, height] * 2, dtype=torch.float)
+            for sample in samples:
                 xy = torch.rand(3, 2, generator=gen) * 0.6
                 wh = torch.rand(3, 2, generator=gen) * 0.3 + 0.05
-                scale = torch.tensor([width, height] * 2, dtype=torch.float)
-                boxes = torch.cat([xy, xy + wh], dim=1) * scale
                 sample.gt_instances = InstanceData(
-                    bboxes=boxes,
+                    bboxes=torch.cat([xy, xy + wh], dim=1) * scale,
                     labels=torch.randint(
                         num_classes, (3, ), generator=gen))
-            samples.append(sample)
-    else:
-        from mmengine.structures import PixelData
-        from mmseg.structures import SegDataSample
-        head = cfg.model.get('decode_head', {})
-        if isinstance(head, (list, tuple)):
-            head = head[-1]
-        num_classes = int(head.get('num_classes', 2))
-        for _ in range(batch):
-            sample = SegDataSample(metainfo=meta)
-            if with_targets:
+        else:
+            from mmengine.structures import PixelData
+            head = cfg.model.get('decode_head', {})
+            if isinstance(head, (list, tuple)):
+                head = head[-1]
+            num_classes = int(head.get('num_classes', 2))
+            for sample in samples:
                 sample.gt_sem_seg = PixelData(
                     data=torch.randint(
                         num_classes, (1, height, width), generator=gen))
-            samples.append(sample)
     samples = [s.to(device) for s in samples]
     return inputs.to(device), samples
 
 
 def flop_analyzer_total(model: torch.nn.Module, inputs: torch.Tensor,
                         samples: Sequence[Any]) -> int:
-    """fvcore-style FLOPs (1 multiply-add = 1 FLOP) of one tensor forward.
-
-    Uses mmengine's ``FlopAnalyzer`` with the package tools' extra rules:
-    ``aten::baddbmm`` (``Q K^T`` of attention with an additive mask, from
-    ``smca_params_flops.py``) and ``aten::scaled_dot_product_attention``
-    (fused attention, from ``transfuse_params_flops.py``); without them an
-    attention with a mask or a fused kernel would count as free.
-    """
-    from mmengine.analysis import FlopAnalyzer
-    smca_tool = load_tool('analysis_tools/smca_params_flops.py')
-    seg_tool = load_tool('analysis_tools/transfuse_params_flops.py')
-
-    class _Tensor(torch.nn.Module):
-        # jit tracing needs a module whose forward takes tensors only
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, x: torch.Tensor) -> Any:
-            return self.model(x, list(samples), mode='tensor')
-
-    with torch.no_grad():
-        analyzer = FlopAnalyzer(_Tensor(), (inputs, ))
-        analyzer.set_op_handle('aten::baddbmm', smca_tool.baddbmm_flop_jit)
-        analyzer.set_op_handle('aten::scaled_dot_product_attention',
-                               seg_tool.sdpa_flop_jit)
-        analyzer.unsupported_ops_warnings(False)
-        analyzer.uncalled_modules_warnings(False)
-        return int(analyzer.total())
-
-
-def count_params(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+    """fvcore-style FLOPs of one tensor forward, attention included
+    (:func:`mmplugin_transfuse.utils.flops.count_flops`)."""
+    return count_flops(model, inputs, samples)['flops']
 
 
 def parse_size(text: str) -> Tuple[int, int]:
