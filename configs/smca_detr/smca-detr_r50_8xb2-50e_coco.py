@@ -58,6 +58,9 @@ model = dict(
 # 384..600 crop and the same 480..800 resize. mmdet's DETR config caps the
 # (400, 500, 600) resize at 1333; `ResizeShortestEdge` without `max_size`
 # does not.
+# shorter side 480..800 in steps of 32, longer side <= 1333 (a `__` name
+# stays out of the resolved config)
+__multi_scales = [(480 + 32 * i, 1333) for i in range(11)]
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -67,9 +70,7 @@ train_pipeline = [
         transforms=[[
             dict(
                 type='RandomChoiceResize',
-                scales=[(480, 1333), (512, 1333), (544, 1333), (576, 1333),
-                        (608, 1333), (640, 1333), (672, 1333), (704, 1333),
-                        (736, 1333), (768, 1333), (800, 1333)],
+                scales=__multi_scales,
                 keep_ratio=True)
         ],
                     [
@@ -84,10 +85,7 @@ train_pipeline = [
                             allow_negative_crop=True),
                         dict(
                             type='RandomChoiceResize',
-                            scales=[(480, 1333), (512, 1333), (544, 1333),
-                                    (576, 1333), (608, 1333), (640, 1333),
-                                    (672, 1333), (704, 1333), (736, 1333),
-                                    (768, 1333), (800, 1333)],
+                            scales=__multi_scales,
                             keep_ratio=True)
                     ]]),
     dict(type='PackDetInputs')
