@@ -28,20 +28,66 @@ def resize(transform_cfg, h, w, seed=0):
     return out['img'].shape[:2]
 
 
+def by_type(transforms, name):
+    """The one transform of type ``name`` (no index into the pipeline)."""
+    found = [t for t in transforms if t['type'] == name]
+    assert len(found) == 1, name
+    return found[0]
+
+
+def test_train_pipeline_sizes_flips_and_boxes(cfg):
+    """The whole train pipeline (after loading) on a 300x400 image with
+    boxes: every output either has its shorter side at one of the 11
+    scales 480..800 (step 32) or its longer side at the 1333 cap, never
+    more than 1333; both flip states occur; boxes stay inside the image."""
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.dataset import Compose
+    steps = [
+        t for t in cfg.train_pipeline
+        if t['type'] not in ('LoadImageFromFile', 'LoadAnnotations')
+    ]
+    pipeline = Compose(steps)
+    scales = set(range(480, 801, 32))
+    flips, sizes = set(), set()
+    for seed in range(30):
+        np.random.seed(seed)
+        out = pipeline(
+            dict(
+                img=np.random.randint(0, 255, (300, 400, 3), np.uint8),
+                img_shape=(300, 400),
+                ori_shape=(300, 400),
+                img_id=0,
+                img_path='a.jpg',
+                gt_bboxes=HorizontalBoxes(
+                    np.array([[50., 40., 350., 260.]], np.float32)),
+                gt_bboxes_labels=np.array([0]),
+                gt_ignore_flags=np.array([False])))
+        sample = out['data_samples']
+        h, w = out['inputs'].shape[-2:]
+        assert (h, w) == sample.img_shape
+        assert max(h, w) <= 1333
+        assert min(h, w) in scales or abs(max(h, w) - 1333) <= 1, (h, w)
+        boxes = sample.gt_instances.bboxes.tensor
+        assert len(boxes) >= 1  # the crop keeps part of the large box
+        assert (boxes[:, 0::2] >= 0).all() and (boxes[:, 0::2] <= w).all()
+        assert (boxes[:, 1::2] >= 0).all() and (boxes[:, 1::2] <= h).all()
+        flips.add(sample.flip)
+        sizes.add((h, w))
+    assert flips == {True, False}
+    assert len(sizes) > 5
+
+
 def test_crop_branch_resize_has_no_long_side_cap(cfg):
-    """Reference: RandomResize([400, 500, 600]) (no max_size) before the crop;
-    the plain branch keeps max_size=1333."""
-    plain_branch, crop_branch = cfg.train_pipeline[3].transforms
+    """Reference: RandomResize([400, 500, 600]) (no max_size) before the
+    crop; the plain branch caps the long side at 1333."""
+    choice = by_type(cfg.train_pipeline, 'RandomChoice')
+    plain_branch, crop_branch = choice.transforms
     # a 1:4 image: 400..600 short side -> 1600..2400 long side, uncapped
     shapes = {resize(crop_branch[0], 100, 400, seed) for seed in range(20)}
     assert shapes == {(400, 1600), (500, 2000), (600, 2400)}
-    # plain branch: 480..800 short side, long side capped at 1333
+    # plain branch: the same image is capped at 1333
     shapes = {resize(plain_branch[0], 100, 400, seed) for seed in range(5)}
     assert shapes == {(333, 1333)}
-    shapes = {resize(plain_branch[0], 300, 400, seed) for seed in range(40)}
-    assert {h for h, _ in shapes} <= set(range(480, 801, 32))
-    assert len(shapes) > 5
-    assert crop_branch[1].crop_size == (384, 600)  # RandomSizeCrop(384, 600)
 
 
 def test_train_set_keeps_every_image(cfg, tmp_path):
