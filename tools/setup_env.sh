@@ -80,9 +80,9 @@ if TV=$(check_env 2>/dev/null | tail -n1) && [[ -n "$TV" ]]; then
   exit 0
 fi
 
-# pip byte-compiles at install time on purpose: `--no-compile` saved 5 s of a second
-# clone's set-up but, where PYTHONDONTWRITEBYTECODE=1 (as on our CI machines), every new
-# interpreter then recompiles torch/mmdet/mmseg from source (the suite took 735 s, not 530).
+# pip byte-compiles at install time on purpose: `--no-compile` would save seconds of a
+# set-up, but where PYTHONDONTWRITEBYTECODE=1 is set (common on CI machines) every new
+# interpreter would then recompile torch/mmdet/mmseg from source, slowing the suite by ~40 %.
 pip_install() { "$PY" -m pip install --disable-pip-version-check "$@"; }
 
 # ---------------------------------------------------------------- torch
