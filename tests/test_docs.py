@@ -39,7 +39,8 @@ HISTORY_PATTERNS: List[Tuple[str, 're.Pattern']] = [
     ('machine path',
      re.compile(r'(?<![\w.~-])/(?:work|home|root)/(?=\w)')),
     ('load average', re.compile(r'\bload (?:average|avg)\b', re.I)),
-    ('quiet machine', re.compile(r'\bquiet machine\b', re.I)),
+    ('quiet machine',
+     re.compile(r'\bquiet (?:[\w-]+ ){0,2}machines?\b', re.I)),
     ('scratch tool',
      re.compile(r'\bscratch (?:script|driver|plugin|timing|trial|run|'
                 r'file)s?\b', re.I)),
@@ -217,7 +218,7 @@ def test_history_checker_finds_planted_hits():
         'fixed in (' + '#12)',  # 4
         'python x.py --out /wo' + 'rk/scratch/a',  # 5
         'at a lo' + 'ad average of 3',  # 6
-        'on the qu' + 'iet machine',  # 7
+        'on a qu' + 'iet 2-core machine',  # 7
         'with a scra' + 'tch script',  # 8
         'Issue-' + '#3 again',  # 9
         '800x1216, as the is' + 'sue asks',  # 10
