@@ -434,8 +434,9 @@ def package_dirs(root: str = 'mmplugin_transfuse') -> Set[str]:
 
 def test_tree_parser():
     text = '\n'.join([
-        '## Architecture', '```', 'pkg/    top', '  a/    x', '    m/   y: b/ (z), c/ (w)',
-        '         more: d/ (v)', '  e/', 'configs/   _base_/ (x)', '```'
+        '## Architecture', '```', 'pkg/    top', '  a/    x',
+        '    m/   y: b/ (z), c/ (w)', '         more: d/ (v)', '  e/',
+        'configs/   _base_/ (x)', '```'
     ])
     assert tree_dirs(text, 'pkg') == {
         'pkg', 'pkg/a', 'pkg/a/m', 'pkg/a/m/b', 'pkg/a/m/c', 'pkg/a/m/d',
