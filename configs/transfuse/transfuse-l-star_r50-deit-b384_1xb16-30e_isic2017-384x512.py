@@ -1,7 +1,7 @@
 # TransFuse-L* (R50 || DeiT-B/384) at the reference's 384x512 input (24x32
 # pos-embed grid, as TransFuse_L_384), ISIC 2017 recipe at that size.
 _base_ = [
-    './_base_/models/transfuse-l-star_r50-deit-b384.py',
+    './_base_/models/transfuse-l-star_r50-deit-b384_in1k-pre.py',
     '../_base_/datasets/isic2017.py',
     './_base_/recipes/transfuse_1xb16-30e.py'
 ]

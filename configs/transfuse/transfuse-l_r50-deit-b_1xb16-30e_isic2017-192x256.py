@@ -1,7 +1,7 @@
 # TransFuse-L (R50 || DeiT-B), ISIC 2017 recipe; 12x16 pos-embed grid as the
 # reference's TransFuse_L.
 _base_ = [
-    './_base_/models/transfuse-l_r50-deit-b.py',
+    './_base_/models/transfuse-l_r50-deit-b_in1k-pre.py',
     '../_base_/datasets/isic2017.py',
     './_base_/recipes/transfuse_1xb16-30e.py'
 ]

@@ -1,6 +1,6 @@
 # TransFuse-L (R50 || DeiT-B), polyp recipe, 352x352 input.
 _base_ = [
-    './_base_/models/transfuse-l_r50-deit-b.py',
+    './_base_/models/transfuse-l_r50-deit-b_in1k-pre.py',
     '../_base_/datasets/polyp_pranet.py',
     './_base_/recipes/transfuse_1xb16-30e.py'
 ]

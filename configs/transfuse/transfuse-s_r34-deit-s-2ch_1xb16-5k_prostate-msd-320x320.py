@@ -1,8 +1,7 @@
-# TransFuse-S with a 2-channel input (T2, ADC) on MSD prostate (issue 8): the
-# ResNet stem and the patch embedding take 2 channels. ImageNet weights
-# given through the branches' init_cfg are adapted when loaded: each RGB
-# kernel is averaged over R, G, B and tiled over the 2 inputs, scaled by 3/2
-# (mmplugin_transfuse.seg.models.utils.adapt_first_conv).
+# TransFuse-S with a 2-channel input (T2, ADC) on MSD prostate: the ResNet
+# stem and the patch embedding take 2 channels. The ImageNet RGB kernels are
+# adapted when loaded by timm's adapt_input_conv: the R and G kernels, scaled
+# by 3/2.
 _base_ = './transfuse-s_r34-deit-s_1xb16-5k_prostate-msd-320x320.py'
 modality_channels = (0, 1)  # T2, ADC
 # the dataset base's pipelines loading these 2 channels, with mmseg's

@@ -3,7 +3,7 @@
 # grid, so official TransFuse-S checkpoints convert and load as they are
 # (tools/model_converters/transfuse_official.py).
 _base_ = [
-    './_base_/models/transfuse-s_r34-deit-s.py',
+    './_base_/models/transfuse-s_r34-deit-s_in1k-pre.py',
     '../_base_/datasets/isic2017.py',
     './_base_/recipes/transfuse_1xb16-30e.py'
 ]

@@ -3,15 +3,14 @@
 # run (the log prints per-image mDice / mIoU per set). Convert the download:
 #   python tools/dataset_converters/polyp_pranet.py <PraNet data> --out data/polyp_pranet
 #   mim train mmseg configs/transfuse/<this file>
-# Load ImageNet weights for both branches from local files (see the model
-# base's init_cfg) to approach the paper's numbers.
+# Both branches start from ImageNet weights (the model base's init_cfg).
 _base_ = [
-    './_base_/models/transfuse-s_r34-deit-s.py',
+    './_base_/models/transfuse-s_r34-deit-s_in1k-pre.py',
     '../_base_/datasets/polyp_pranet.py',
     './_base_/recipes/transfuse_1xb16-30e.py'
 ]
-# pos-embed stored at the 22x22 grid of 352x352 inputs (an ImageNet DeiT
-# checkpoint given via init_cfg is resized 14x14 -> 22x22 when loaded).
+# pos-embed stored at the 22x22 grid of 352x352 inputs (DeiT's 14x14 is
+# resized to 22x22 when loaded).
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size, size_divisor=None),
     backbone=dict(global_branch=dict(pos_grid=(22, 22))))

@@ -1,9 +1,12 @@
 # The TransFuse-S polyp recipe (352x352, Adam 7e-5, batch 16, clip 2.0, the
 # reference augmentations, 30 epochs) on the generated synthetic polyp set, to
-# try the recipe without the PraNet data:
+# try the recipe without the PraNet data (and, unlike the paper recipe,
+# without ImageNet weights: random initialisation, nothing downloaded):
 #   python tools/dataset_generators/generate_synthetic_polyp.py \
 #       --out data/synthetic_polyp
 _base_ = ['./transfuse-s_r34-deit-s_1xb16-30e_polyp-352x352.py']
+model = dict(
+    backbone=dict(cnn=dict(init_cfg=None), global_branch=dict(init_cfg=None)))
 data_root = 'data/synthetic_polyp'
 crop_size = (352, 352)
 test_pipeline = [

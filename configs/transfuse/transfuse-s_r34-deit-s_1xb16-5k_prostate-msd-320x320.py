@@ -7,7 +7,7 @@
 #   python tools/eval_prostate_volumes.py configs/transfuse/<this file> \
 #       <checkpoint> --data-root data/prostate_msd   # Dice + s/volume
 _base_ = [
-    './_base_/models/transfuse-s_r34-deit-s.py',
+    './_base_/models/transfuse-s_r34-deit-s_in1k-pre.py',
     '../_base_/datasets/prostate_msd.py',
     '../_base_/default_runtime_seg.py',
     '../_base_/schedules/schedule_seg_adam-7e-5_2k.py'

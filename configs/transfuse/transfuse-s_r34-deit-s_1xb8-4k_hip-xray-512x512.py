@@ -3,7 +3,7 @@
 # described in configs/_base_/datasets/hip_xray.py (images, class-id masks,
 # per-image pixel spacing in meta.json).
 _base_ = [
-    './_base_/models/transfuse-s_r34-deit-s.py',
+    './_base_/models/transfuse-s_r34-deit-s_in1k-pre.py',
     '../_base_/datasets/hip_xray.py',
     '../_base_/default_runtime_seg.py',
     '../_base_/schedules/schedule_seg_adam-7e-5_2k.py'

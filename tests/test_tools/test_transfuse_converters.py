@@ -1,4 +1,4 @@
-"""TransFuse checkpoint converters: official state dicts and ImageNet files."""
+"""TransFuse checkpoint converter: official state dicts -> the configs."""
 import importlib.util
 import os
 import os.path as osp
@@ -6,11 +6,9 @@ import subprocess
 import sys
 
 import pytest
-import timm
 import torch
 from mmengine import Config
 from mmengine.registry import init_default_scope
-from torchvision.models import resnet34
 
 import mmplugin_transfuse  # noqa: F401
 from mmseg.registry import MODELS
@@ -135,47 +133,6 @@ def test_official_cli_checks_config(tmp_path):
         official_state_dict('transfuse_l'))
     with pytest.raises(ValueError, match='shape mismatch with .*isic2017'):
         official.check_against_config(converted, cfg)
-
-
-def test_pretrained_converter_loads_into_backbone(tmp_path):
-    pretrained = load_tool('transfuse_pretrained')
-    torch.manual_seed(0)
-    deit = timm.create_model('deit_small_patch16_224', pretrained=False)
-    r34 = resnet34(weights=None)
-    torch.save({'model': deit.state_dict()}, tmp_path / 'deit.pth')
-    torch.save(r34.state_dict(), tmp_path / 'r34.pth')
-    state, dropped = pretrained.convert(
-        resnet=str(tmp_path / 'r34.pth'),
-        deit=str(tmp_path / 'deit.pth'),
-        depth=8,
-        pos_grid=(12, 16))
-    assert 'resnet:fc.weight' in dropped and 'deit:cls_token' in dropped
-    assert 'deit:blocks.11.norm1.weight' in dropped
-    init_default_scope('mmseg')
-    cfg = Config.fromfile(
-        osp.join(CFG_DIR, '_base_/models/transfuse-s_r34-deit-s.py'))
-    backbone = MODELS.build(cfg.model.backbone)
-    result = backbone.load_state_dict(state, strict=False)
-    assert result.unexpected_keys == []
-    # only the (randomly initialised) upsampling stages are not pretrained
-    assert {k.split('.')[0] for k in result.missing_keys} == {'up1', 'up2'}
-    # and through the command line (in-process: test_official_cli_checks_
-    # config runs a converter in a fresh interpreter) + a backbone-level
-    # Pretrained init_cfg
-    out = tmp_path / 'backbone.pth'
-    pretrained.main([
-        str(out), '--resnet',
-        str(tmp_path / 'r34.pth'), '--deit',
-        str(tmp_path / 'deit.pth')
-    ])
-    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(out))
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    torch.testing.assert_close(
-        model.backbone.global_branch.blocks[3].attn.proj.weight,
-        deit.state_dict()['blocks.3.attn.proj.weight'])
-    torch.testing.assert_close(model.backbone.cnn.layer2[1].bn1.weight,
-                               r34.state_dict()['layer2.1.bn1.weight'])
 
 
 def _run_official_cli(src, dst, *extra):

@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from mmplugin_transfuse.seg.models.utils import load_local_state_dict
+from mmplugin_transfuse.seg.models.utils import load_checkpoint_state_dict
 
 # ``DoubleConv`` (nn.Sequential) -> ResidualDoubleConv (ConvModules)
 _DOUBLE_CONV = [
@@ -202,7 +202,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         '--config the config must match it')
     args = parser.parse_args(argv)
     align_corners = args.align_corners == 'true'
-    state_dict = load_local_state_dict(args.src, 'src')
+    state_dict = load_checkpoint_state_dict(args.src, 'src')
     state_dict, dropped = convert_official(state_dict)
     if args.config:
         check_against_config(state_dict, args.config, align_corners)

@@ -138,38 +138,3 @@ def test_vgg_branch_for_table5():
     outs = backbone.eval()(torch.randn(1, 3, 32, 32))
     assert outs[3].shape == (1, 512, 2, 2)
     assert outs[5].shape == (1, 16, 8, 8)
-
-
-def test_old_branch_keys_still_load():
-    """Checkpoints with the reference names ``resnet.*`` / ``transformer.*``
-    (official conversions, earlier versions) load into ``cnn`` /
-    ``global_branch``, at the backbone and the segmentor level."""
-    torch.manual_seed(0)
-    source = small_backbone()
-    renamed = {}
-    for key, value in source.state_dict().items():
-        key = key.replace('cnn.', 'resnet.', 1) if key.startswith(
-            'cnn.') else key
-        key = key.replace('global_branch.', 'transformer.', 1) \
-            if key.startswith('global_branch.') else key
-        renamed[key] = value
-    assert any(k.startswith('resnet.') for k in renamed)
-    assert any(k.startswith('transformer.') for k in renamed)
-    target = small_backbone()
-    target.load_state_dict(renamed, strict=True)
-    torch.testing.assert_close(target.cnn.conv1.weight,
-                               source.cnn.conv1.weight)
-    torch.testing.assert_close(target.global_branch.pos_embed,
-                               source.global_branch.pos_embed)
-    # under a parent prefix (EncoderDecoder's ``backbone.``)
-    parent = torch.nn.Module()
-    parent.backbone = small_backbone()
-    parent.load_state_dict({f'backbone.{k}': v
-                            for k, v in renamed.items()},
-                           strict=True)
-    torch.testing.assert_close(parent.backbone.global_branch.blocks[1].
-                               mlp.fc2.weight,
-                               source.global_branch.blocks[1].mlp.fc2.weight)
-    # the state dict itself uses the new names
-    assert all(not k.startswith(('resnet.', 'transformer.'))
-               for k in source.state_dict())

@@ -8,6 +8,7 @@ from mmengine import Config
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from tests.test_seg.test_models.pretrained_server import without_pretrained
 
 ISIC_S = 'transfuse-s_r34-deit-s_1xb16-30e_isic2017-192x256.py'
 
@@ -23,14 +24,15 @@ def loss_of(model, inputs, samples):
 
 @pytest.fixture(scope='module')
 def model_s():
-    """TransFuse-S of the ISIC config, built once for this module."""
+    """TransFuse-S of the ISIC config, built once for this module (random
+    init: its ImageNet weights are tested in test_transfuse_pretrained)."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmseg')
     cfg = Config.fromfile(
         osp.join(
             osp.dirname(osp.dirname(osp.dirname(osp.dirname(__file__)))),
             'configs', 'transfuse', ISIC_S))
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(without_pretrained(cfg.model))
     model.init_weights()
     return model
 
@@ -136,7 +138,9 @@ def test_config_builds_and_trains_one_step(path, make_samples):
             'depth' in cfg.model.backbone.global_branch:
         # keep the test fast: the config's structure, 1 transformer block
         cfg.model.backbone.global_branch.depth = 1
-    model = MODELS.build(cfg.model)
+    # random init, nothing downloaded (test_transfuse_pretrained loads the
+    # configs' ImageNet files from a local server)
+    model = MODELS.build(without_pretrained(cfg.model))
     model.init_weights()
     model.train()
     cnn = cfg.model.backbone.get('cnn', None)

@@ -1,11 +1,8 @@
 # TransFuse-S: ResNet-34 (layer1-3) || DeiT-S truncated to 8 blocks, BiFusion
 # at 1/16, 1/8, 1/4, attention-gated decoder, three deep-supervision heads.
 # Binary by default (num_classes=2, out_channels=1, sigmoid, threshold 0.5).
-# Pretrained ImageNet weights (local files only), e.g.
-#   model.backbone.cnn.init_cfg = dict(type='Pretrained',
-#       checkpoint='pretrained/resnet34-43635321.pth')        # torchvision
-#   model.backbone.global_branch.init_cfg = dict(type='Pretrained',
-#       checkpoint='pretrained/deit_small_patch16_224-cd65a155.pth')  # DeiT
+# Random initialisation; the paper configs start from ImageNet weights
+# through transfuse-s_r34-deit-s_in1k-pre.py.
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',

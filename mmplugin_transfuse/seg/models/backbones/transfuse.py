@@ -23,10 +23,14 @@ class TransFuseBackbone(BaseModule):
     * Dropout2d(``drop_rate``) follows the token map, each upsample and each
       CNN stage, as the reference's ``self.drop``.
 
-    The reference names the branches ``resnet`` and ``transformer``; state
-    dicts with those keys (official conversions, checkpoints of earlier
-    versions of this package) still load: ``_load_from_state_dict`` renames
-    ``resnet.*`` to ``cnn.*`` and ``transformer.*`` to ``global_branch.*``.
+    The reference names the branches ``resnet`` and ``transformer``;
+    ``tools/model_converters/transfuse_official.py`` renames its checkpoints'
+    keys to ``cnn.*`` / ``global_branch.*``.
+
+    Each branch reads its own ImageNet weights (``init_cfg`` of type
+    ``Pretrained``, see :class:`PretrainedBranchMixin`); errors name the
+    branch's config key, ``model.backbone.cnn.init_cfg.checkpoint`` or
+    ``model.backbone.global_branch.init_cfg.checkpoint``.
 
     ``composition`` selects Table 5's rows:
 
@@ -88,6 +92,11 @@ class TransFuseBackbone(BaseModule):
             self.up1 = TransFuseUp(c0, up_channels[0])
             self.up2 = TransFuseUp(up_channels[0], up_channels[1])
         self.drop = nn.Dropout2d(drop_rate)
+        for name in ('cnn', 'global_branch'):
+            branch = getattr(self, name)
+            if branch is not None:
+                branch.init_cfg_key = \
+                    f'model.backbone.{name}.init_cfg.checkpoint'
 
     @property
     def out_channels(self) -> Tuple[int, ...]:
@@ -103,19 +112,6 @@ class TransFuseBackbone(BaseModule):
                          self.up1.conv.conv1.conv.out_channels,
                          self.up2.conv.conv1.conv.out_channels)
         return channels
-
-    #: reference / earlier attribute names -> current ones
-    _renamed_prefixes = (('resnet.', 'cnn.'), ('transformer.',
-                                               'global_branch.'))
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
-                              **kwargs) -> None:
-        """Rename ``{prefix}resnet.*`` / ``{prefix}transformer.*`` keys."""
-        for old, new in self._renamed_prefixes:
-            for key in [k for k in state_dict if k.startswith(prefix + old)]:
-                state_dict[prefix + new + key[len(prefix + old):]] = \
-                    state_dict.pop(key)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def _check_size(self, x: Tensor) -> None:
         h, w = x.shape[-2:]

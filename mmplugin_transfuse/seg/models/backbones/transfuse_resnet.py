@@ -8,7 +8,7 @@ from torchvision.models import resnet
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
-from ..utils import PretrainedBranchMixin, convert_resnet_checkpoint
+from ..utils import PretrainedBranchMixin, adapt_input, split_keys
 
 
 @MODELS.register_module()
@@ -18,16 +18,19 @@ class TransFuseResNet(PretrainedBranchMixin, BaseModule):
     The reference builds ``torchvision.models.resnet34/50`` and calls its
     ``conv1/bn1/relu/maxpool/layer1/layer2/layer3``. The same torchvision
     modules are reused here under the same names, so torchvision (and timm,
-    which names ResNets alike) checkpoints and the official TransFuse
-    ``resnet.*`` keys load 1:1.
+    which names ResNets alike) checkpoints load 1:1, as do the official
+    TransFuse ``resnet.*`` keys once ``transfuse_official.py`` has renamed
+    them.
 
     Args:
         depth (int): 18, 34, 50, 101 or 152.
         in_channels (int): Input channels; other than 3 replaces ``conv1``
-            (pretrained RGB kernels are averaged and tiled, see
-            :func:`adapt_first_conv`).
+            (pretrained RGB kernels adapted by timm's ``adapt_input_conv``,
+            see :func:`adapt_input`).
         init_cfg (dict, optional): ``dict(type='Pretrained',
-            checkpoint=LOCAL_PATH)`` loads a torchvision/timm ResNet file.
+            checkpoint='torchvision://resnet34')`` (or a URL / local file of
+            a torchvision or timm ResNet); ``layer4`` and ``fc`` are left
+            out.
 
     Shape:
         ``(B, C_in, H, W)`` -> ``[(B, C1, H/4, W/4), (B, C2, H/8, W/8),
@@ -69,8 +72,11 @@ class TransFuseResNet(PretrainedBranchMixin, BaseModule):
         self.out_channels = (64 * expansion, 128 * expansion, 256 * expansion)
 
     def convert_pretrained(self, state_dict: dict) -> tuple:
-        """torchvision / timm ResNet keys (``layer4``/``fc`` dropped)."""
-        return convert_resnet_checkpoint(state_dict, self.in_channels)
+        """torchvision / timm ResNet keys (``layer4``/``fc`` left out)."""
+        state_dict, dropped = split_keys(
+            state_dict, lambda key: key.startswith(('layer4.', 'fc.')))
+        adapt_input(state_dict, 'conv1.weight', self.in_channels)
+        return state_dict, dropped
 
     def forward_stem(self, x: Tensor) -> Tensor:
         """``(B, C_in, H, W) -> (B, 64, H/4, W/4)``."""

@@ -6,7 +6,7 @@ from torchvision.models.vgg import cfgs, make_layers
 
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
-from ..utils import PretrainedBranchMixin, convert_vgg_checkpoint
+from ..utils import PretrainedBranchMixin, adapt_input, split_keys
 
 
 @MODELS.register_module()
@@ -22,7 +22,9 @@ class TransFuseVGG(PretrainedBranchMixin, BaseModule):
     Args:
         in_channels (int): Input channels (``features.0`` adapts).
         init_cfg (dict, optional): ``dict(type='Pretrained',
-            checkpoint=LOCAL_PATH)`` of a torchvision ``vgg16`` file.
+            checkpoint='torchvision://vgg16')`` (or a URL / local file of a
+            torchvision ``vgg16``); the classifier and ``features[24:]`` are
+            left out.
 
     Shape:
         ``(B, C_in, H, W) -> (B, 512, H/16, W/16)``.
@@ -49,8 +51,14 @@ class TransFuseVGG(PretrainedBranchMixin, BaseModule):
 
     def convert_pretrained(self, state_dict: dict) -> tuple:
         """torchvision ``vgg16`` keys (``features[:24]`` kept)."""
-        return convert_vgg_checkpoint(state_dict, self.num_layers,
-                                      self.in_channels)
+
+        def drop(key: str) -> bool:
+            parts = key.split('.')
+            return parts[0] != 'features' or int(parts[1]) >= self.num_layers
+
+        state_dict, dropped = split_keys(state_dict, drop)
+        adapt_input(state_dict, 'features.0.weight', self.in_channels)
+        return state_dict, dropped
 
     def forward(self, x: Tensor) -> Tensor:
         return self.features(x)

@@ -1,4 +1,5 @@
 """Transformer branch of TransFuse: a truncated DeiT without class token."""
+import math
 from functools import partial
 from typing import Sequence
 
@@ -6,7 +7,7 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
-from timm.layers import PatchEmbed
+from timm.layers import PatchEmbed, resample_abs_pos_embed
 from timm.models.vision_transformer import Block
 from torch import Tensor
 
@@ -14,8 +15,34 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
 from mmplugin_transfuse.utils import maybe_checkpoint
-from ..utils import (PretrainedBranchMixin, convert_deit_checkpoint,
-                     resize_pos_embed)
+from ..utils import PretrainedBranchMixin, adapt_input, split_keys
+
+
+def resize_grid_pos_embed(pos_embed: Tensor,
+                          new_size: Sequence[int],
+                          old_size: Sequence[int],
+                          num_prefix_tokens: int = 0) -> Tensor:
+    """Grid position embedding resized to ``new_size``, prefix tokens cut.
+
+    timm's ``resample_abs_pos_embed`` with bilinear, ``align_corners=True``
+    and no antialiasing: exactly the reference's ``F.interpolate`` of the
+    ``(1, D, h, w)`` grid (its ``deit_*`` constructors), also when shrinking
+    (timm's default antialiasing would smooth a 14x14 -> 12x16 resize).
+
+    Args:
+        pos_embed (Tensor): ``(1, num_prefix_tokens + h_old * w_old, D)``.
+
+    Returns:
+        Tensor: ``(1, h_new * w_new, D)``.
+    """
+    return resample_abs_pos_embed(
+        pos_embed,
+        new_size=list(new_size),
+        old_size=list(old_size),
+        num_prefix_tokens=num_prefix_tokens,
+        interpolation='bilinear',
+        antialias=False,
+        align_corners=True)[:, num_prefix_tokens:]
 
 
 @MODELS.register_module()
@@ -49,8 +76,9 @@ class TransFuseViT(PretrainedBranchMixin, BaseModule):
         with_cp (bool): Gradient checkpointing of each block (saves memory,
             costs one extra forward per block in training).
         init_cfg (dict, optional): ``dict(type='Pretrained',
-            checkpoint=LOCAL_PATH)`` of a timm/DeiT ViT file (converted by
-            :func:`convert_deit_checkpoint`).
+            checkpoint=URL_OR_PATH)`` of a DeiT release file
+            (``{'model': state_dict}``) or a timm ViT state dict; see
+            :meth:`convert_pretrained`.
 
     Shape:
         ``(B, C_in, H, W) -> (B, D, H/p, W/p)``.
@@ -102,9 +130,56 @@ class TransFuseViT(PretrainedBranchMixin, BaseModule):
         self.norm = norm_layer(embed_dims)
 
     def convert_pretrained(self, state_dict: dict) -> tuple:
-        """timm / DeiT keys (tokens, heads, extra blocks dropped)."""
-        return convert_deit_checkpoint(state_dict, self.depth, self.pos_grid,
-                                       self.in_channels)
+        """timm / DeiT ViT keys -> this branch.
+
+        Left out: the class (and distillation) token, the heads, blocks
+        ``>= depth``. ``pos_embed`` (``1 + 14*14`` tokens for DeiT/224,
+        ``1 + 24*24`` for DeiT/384) loses its prefix tokens and is resized to
+        ``pos_grid`` by :func:`resize_grid_pos_embed`, as the reference. The
+        patch embedding is adapted to ``in_channels``; one of another patch
+        size (the hybrid sequential ablation's 1x1 "patches" on CNN maps)
+        is left out and keeps its random init.
+        """
+        num_prefix = sum(k in state_dict for k in ('cls_token', 'dist_token'))
+
+        def drop(key: str) -> bool:
+            return (key in ('cls_token', 'dist_token')
+                    or key.startswith(
+                        ('head.', 'head_dist.', 'fc_norm.', 'pre_logits.'))
+                    or (key.startswith('blocks.')
+                        and int(key.split('.')[1]) >= self.depth))
+
+        proj = state_dict.get('patch_embed.proj.weight')
+        if proj is not None and \
+                tuple(proj.shape[2:]) != (self.patch_size, ) * 2:
+            state_dict = {
+                k: v
+                for k, v in state_dict.items()
+                if not k.startswith('patch_embed.proj.')
+            }
+            dropped_proj = ['patch_embed.proj.weight', 'patch_embed.proj.bias']
+        else:
+            dropped_proj = []
+        state_dict, dropped = split_keys(state_dict, drop)
+        adapt_input(state_dict, 'patch_embed.proj.weight', self.in_channels)
+        pos_embed = state_dict.get('pos_embed')
+        if pos_embed is not None:
+            num_grid = pos_embed.shape[1] - num_prefix
+            h, w = self.pos_grid
+            side = math.isqrt(num_grid)
+            if num_prefix == 0 and num_grid == h * w:
+                old_size = self.pos_grid  # this branch's own layout
+            elif side * side == num_grid:
+                old_size = (side, side)
+            else:
+                raise ValueError(
+                    f'{type(self).__name__}: the checkpoint pos_embed has '
+                    f'{pos_embed.shape[1]} tokens ({num_prefix} prefix); '
+                    'expected a square grid (DeiT/ViT) or the branch\'s '
+                    f'pos_grid {h}x{w}')
+            state_dict['pos_embed'] = resize_grid_pos_embed(
+                pos_embed, self.pos_grid, old_size, num_prefix)
+        return state_dict, dropped_proj + dropped
 
     def init_from_scratch(self) -> None:
         # timm ViT initialisation (trunc-normal linears, zero biases)
@@ -121,7 +196,8 @@ class TransFuseViT(PretrainedBranchMixin, BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         h, w = x.shape[2] // self.patch_size, x.shape[3] // self.patch_size
         x = self.patch_embed(x)  # (B, h*w, D)
-        pos_embed = resize_pos_embed(self.pos_embed, self.pos_grid, (h, w))
+        pos_embed = resize_grid_pos_embed(self.pos_embed, (h, w),
+                                          self.pos_grid)
         x = self.pos_drop(x + pos_embed)
         for block in self.blocks:
             x = maybe_checkpoint(self, block, x)

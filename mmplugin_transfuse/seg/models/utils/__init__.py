@@ -1,16 +1,14 @@
 from .kaiming_fan_in_init import KaimingFanInInit
-from .pretrained import (PretrainedBranchMixin, adapt_first_conv,
-                         convert_deit_checkpoint, convert_resnet_checkpoint,
-                         convert_vgg_checkpoint, load_local_state_dict,
-                         load_pretrained_branch, resize_pos_embed)
+from .pretrained import (PretrainedBranchMixin, adapt_input,
+                         checkpoint_url, hub_cache_file,
+                         load_checkpoint_state_dict, split_keys)
 from .preact_residual import PreActResidual
 from .spatial_attention import SpatialAttention
 from .up_block import AttentionGate, ResidualDoubleConv, TransFuseUp
 
 __all__ = [
     'PreActResidual', 'SpatialAttention', 'AttentionGate',
-    'ResidualDoubleConv', 'TransFuseUp', 'resize_pos_embed',
-    'adapt_first_conv', 'load_local_state_dict', 'convert_deit_checkpoint',
-    'convert_resnet_checkpoint', 'convert_vgg_checkpoint',
-    'load_pretrained_branch', 'KaimingFanInInit', 'PretrainedBranchMixin'
+    'ResidualDoubleConv', 'TransFuseUp', 'adapt_input', 'checkpoint_url',
+    'hub_cache_file', 'load_checkpoint_state_dict', 'split_keys',
+    'KaimingFanInInit', 'PretrainedBranchMixin'
 ]
