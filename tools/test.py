@@ -41,6 +41,9 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
             hook['test_out_dir'] = osp.abspath(args.show_dir)
         else:  # SegVisualizationHook writes through the visualizer
             cfg.visualizer['save_dir'] = args.show_dir
+        if hook['type'].endswith('SubsetSegVisualizationHook'):
+            # <show-dir>/<subset>/<image file name>, one file per sample
+            hook['test_out_dir'] = osp.abspath(args.show_dir)
 
 
 def setup_cfg(argv: Optional[List[str]] = None) -> Config:

@@ -1,2 +1,2 @@
 """Segmentation side: everything here registers into mmseg's registries."""
-from . import datasets, evaluation, models  # noqa: F401
+from . import datasets, engine, evaluation, models  # noqa: F401

@@ -7,14 +7,19 @@ mmdet / mmseg): ``DetInferencer`` for detection configs
 above ``--score-thr``) and ``MMSegInferencer`` for segmentation configs
 (``default_scope='mmseg'``, e.g. TransFuse: the predicted mask blended over
 the image). For every input image ``<name>.<ext>`` it writes
-``<out-dir>/<name>.png``.
+``<out-dir>/<name>.png``. ``--pattern`` picks the images of a folder (e.g.
+``'*_0000.png'``: the T2 file of each converted prostate slice; the
+prostate configs read the slice's other modalities next to it).
 
     python tools/demo/image_demo.py demo.jpg CONFIG CHECKPOINT --out-dir vis
     python tools/demo/image_demo.py data/synthetic_polyp/images \\
         configs/transfuse/transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py \\
         work_dirs/demo/seg/iter_200.pth --out-dir vis --device cpu
+    python tools/demo/image_demo.py data/prostate_msd/images CONFIG CKPT \\
+        --pattern '*_0000.png' --out-dir vis
 """
 import argparse
+import fnmatch
 import os
 import os.path as osp
 from typing import List, Optional
@@ -25,15 +30,17 @@ from mmengine.config import Config
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
-def list_images(path: str) -> List[str]:
-    """``path`` itself, or the images directly inside folder ``path``."""
+def list_images(path: str, pattern: str = '*') -> List[str]:
+    """``path`` itself, or the images directly inside folder ``path``
+    whose file names match ``pattern`` (``fnmatch``)."""
     if osp.isdir(path):
         images = sorted(
             osp.join(path, f) for f in os.listdir(path)
-            if f.lower().endswith(IMAGE_EXTS))
+            if f.lower().endswith(IMAGE_EXTS) and fnmatch.fnmatch(f, pattern))
         if not images:
             raise FileNotFoundError(
-                f'no image ({", ".join(IMAGE_EXTS)}) in folder {path}')
+                f'no image ({", ".join(IMAGE_EXTS)}) named {pattern!r} in '
+                f'folder {path}')
         return images
     if not osp.isfile(path):
         raise FileNotFoundError(f'input image or folder not found: {path}')
@@ -62,9 +69,10 @@ def run(inputs: str,
         checkpoint: str,
         out_dir: str,
         device: str = 'cpu',
-        score_thr: float = 0.3) -> List[str]:
+        score_thr: float = 0.3,
+        pattern: str = '*') -> List[str]:
     """Visualise the predictions on ``inputs``; returns the written PNGs."""
-    images = list_images(inputs)
+    images = list_images(inputs, pattern)
     inferencer = build_inferencer(config, checkpoint, device)
     kwargs = dict(return_vis=True)
     if type(inferencer).__name__ == 'DetInferencer':
@@ -94,9 +102,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='detection: boxes below this score are hidden')
+    parser.add_argument('--pattern', default='*',
+                        help="folder input: only files matching this name "
+                        "pattern, e.g. '*_0000.png'")
     args = parser.parse_args(argv)
     run(args.inputs, args.config, args.checkpoint, args.out_dir, args.device,
-        args.score_thr)
+        args.score_thr, args.pattern)
 
 
 if __name__ == '__main__':

@@ -33,28 +33,33 @@ test_pipeline = [
     dict(step, meta_keys=meta_keys) if step['type'] == 'PackSegInputs' else
     step for step in _base_.test_pipeline
 ]
+# what the training set and the five test sets share
+polyp_set = dict(
+    type=dataset_type,
+    data_root=data_root,
+    img_suffix='.png',
+    seg_map_suffix='.png')
 train_dataloader = dict(
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
+        polyp_set,
         data_prefix=dict(img_path='train/images', seg_map_path='train/masks'),
-        img_suffix='.png',
-        seg_map_suffix='.png',
         ann_file='splits/train.txt',
         pipeline=train_pipeline))
+# One pipeline for the five sets, on the wrapper (where the Inferencers and
+# browse tools look for `test_dataloader.dataset.pipeline`).
 test_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='ConcatDataset',
+        type='SharedPipelineConcatDataset',
+        pipeline=test_pipeline,
         datasets=[
             dict(
-                train_dataloader['dataset'],
+                polyp_set,
                 subset=name,
                 data_prefix=dict(
                     img_path=f'{name}/images', seg_map_path=f'{name}/masks'),
                 ann_file=f'splits/{name}.txt',
-                test_mode=True,
-                pipeline=test_pipeline) for name in test_sets
+                test_mode=True) for name in test_sets
         ]))
 # PraNet has no validation split: validation runs on the five test sets.
 val_dataloader = test_dataloader

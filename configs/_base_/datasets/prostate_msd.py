@@ -26,7 +26,12 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackSegInputs')
 ]
+# stock LoadImageFromFile reads modality 0 (T2, `img_path`): the Inferencers
+# locate and replace the step by this exact name; the next step adds the
+# other modalities (or, for a bare image at inference, those of its
+# <name>_0001.png ... files, or keeps an array that holds the channels)
 test_pipeline = [
+    dict(type='LoadImageFromFile', color_type='grayscale'),
     dict(type='LoadMultiModalSliceFromFiles', channels=modality_channels),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     dict(type='CheckedLoadAnnotations'),

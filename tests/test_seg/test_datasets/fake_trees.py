@@ -47,8 +47,13 @@ def make_pranet_tree(root: str,
                      num_train: int = 3,
                      num_test: Sequence[int] = (2, 1, 1, 1, 2),
                      size=(20, 24),
-                     seed: int = 0) -> Dict[str, Dict[str, str]]:
+                     seed: int = 0,
+                     numbered: bool = False) -> Dict[str, Dict[str, str]]:
     """``TrainDataset/{image,mask}``, ``TestDataset/<set>/{images,masks}``.
+
+    With ``numbered`` every set names its images ``1.png``, ``2.png`` ...
+    as the CVC-ClinicDB, CVC-ColonDB and ETIS releases do, so names recur
+    across sets; otherwise each set has its own names.
 
     Returns:
         dict: set name (``'train'`` or the test set) -> {name: mask path}.
@@ -63,7 +68,7 @@ def make_pranet_tree(root: str,
     for name, base, img_sub, mask_sub, n in sets:
         out[name] = {}
         for i in range(n):
-            stem = f'{name[:3].lower()}{i}'
+            stem = str(i + 1) if numbered else f'{name[:3].lower()}{i}'
             _write(osp.join(base, img_sub, stem + '.png'), _image(rng, h, w))
             mask_path = osp.join(base, mask_sub, stem + '.png')
             _write(mask_path, _noisy_mask(rng, h, w))
