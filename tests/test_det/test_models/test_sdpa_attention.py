@@ -96,3 +96,42 @@ def test_float_mask_cast_to_fp16_stays_finite():
     assert mask.dtype == torch.float16
     assert torch.isfinite(mask[..., :2]).all()
     assert torch.isneginf(mask[..., 2]).all()
+
+
+def test_exports_with_a_mask_and_zeroes_only_fully_masked_rows():
+    """No branch on the data: ``torch.export`` traces the masked path, and
+    the exported graph gives 0 attention (output = the projection bias) to a
+    (query, head) whose keys are all masked, in any batch."""
+    torch.manual_seed(0)
+    sdpa = SDPAMultiheadAttention(16, 2).eval()
+    with torch.no_grad():
+        sdpa.attn.out_proj.bias.normal_()
+    q, k = torch.randn(2, 3, 16), torch.randn(2, 5, 16)
+    mask = torch.zeros(2 * 2, 3, 5)
+    exported = torch.export.export(
+        sdpa, (q, k, k), dict(identity=torch.zeros_like(q), attn_mask=mask))
+    mask[0, 1] = float('-inf')  # image 0, head 0, query 1: no key left
+    mask[3, 2, :4] = float('-inf')  # image 1, head 1, query 2: one key left
+    with torch.no_grad():
+        got = exported.module()(
+            q, k, k, identity=torch.zeros_like(q), attn_mask=mask)
+        # per head by hand: softmax over the unmasked keys, 0 if none
+        (wq, bq), (wk, bk), (wv, bv) = (sdpa._in_proj(i) for i in range(3))
+        heads = []
+        for b in range(2):
+            rows = []
+            for h in range(2):
+                sl = slice(8 * h, 8 * h + 8)
+                qh = (q[b] @ wq.T + bq)[:, sl]
+                kh = (k[b] @ wk.T + bk)[:, sl]
+                vh = (k[b] @ wv.T + bv)[:, sl]
+                logits = qh @ kh.T / 8**0.5 + mask[b * 2 + h]
+                weights = torch.where(
+                    torch.isneginf(logits).all(-1, keepdim=True),
+                    torch.zeros_like(logits), logits.softmax(-1))
+                rows.append(weights @ vh)
+            heads.append(torch.cat(rows, -1))
+        want = torch.stack(heads) @ sdpa.attn.out_proj.weight.T + \
+            sdpa.attn.out_proj.bias
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert torch.isfinite(got).all()
