@@ -49,6 +49,29 @@ def reference_pos_embed(pos_embed, grid):
     return pe.flatten(2).transpose(1, 2)
 
 
+@pytest.mark.parametrize('use_timm', [True, False])
+def test_pos_embed_resize_is_the_references(use_timm, monkeypatch):
+    """timm's resample (timm >= 1.0.31) and the direct F.interpolate path
+    both give the reference's bilinear align_corners=True resize."""
+    from mmplugin_transfuse.seg.models.backbones import transfuse_vit
+    if use_timm and not transfuse_vit._TIMM_ALIGN_CORNERS:
+        pytest.skip('this timm has no align_corners in resample_abs_pos_embed')
+    monkeypatch.setattr(transfuse_vit, '_TIMM_ALIGN_CORNERS', use_timm)
+    pos_embed = torch.randn(1, 1 + 14 * 14, 8)
+    for grid in ((12, 16), (22, 22), (14, 14), (8, 8)):
+        torch.testing.assert_close(
+            transfuse_vit.resize_grid_pos_embed(pos_embed, grid, (14, 14), 1),
+            reference_pos_embed(pos_embed, grid))
+    # run time: the stored 12x16 grid (no prefix token) to another grid
+    stored = torch.randn(1, 12 * 16, 8)
+    grid = stored.transpose(1, 2).reshape(1, 8, 12, 16)
+    expected = F.interpolate(
+        grid, size=(5, 7), mode='bilinear', align_corners=True)
+    torch.testing.assert_close(
+        transfuse_vit.resize_grid_pos_embed(stored, (5, 7), (12, 16)),
+        expected.flatten(2).transpose(1, 2))
+
+
 def assert_branches_equal_served(model, r34, deit, depth=8, grid=(22, 22)):
     backbone = model['backbone'] if isinstance(model, dict) else \
         model.backbone

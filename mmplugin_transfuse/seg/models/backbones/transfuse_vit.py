@@ -1,10 +1,12 @@
 """Transformer branch of TransFuse: a truncated DeiT without class token."""
+import inspect
 import math
 from functools import partial
 from typing import Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from timm.layers import PatchEmbed, resample_abs_pos_embed
@@ -18,16 +20,25 @@ from mmplugin_transfuse.utils import maybe_checkpoint
 from ..utils import PretrainedBranchMixin, adapt_input, split_keys
 
 
+#: timm >= 1.0.31 takes ``align_corners`` (earlier versions interpolate
+#: with torch's default, ``False``)
+_TIMM_ALIGN_CORNERS = 'align_corners' in inspect.signature(
+    resample_abs_pos_embed).parameters
+
+
 def resize_grid_pos_embed(pos_embed: Tensor,
                           new_size: Sequence[int],
                           old_size: Sequence[int],
                           num_prefix_tokens: int = 0) -> Tensor:
     """Grid position embedding resized to ``new_size``, prefix tokens cut.
 
-    timm's ``resample_abs_pos_embed`` with bilinear, ``align_corners=True``
-    and no antialiasing: exactly the reference's ``F.interpolate`` of the
-    ``(1, D, h, w)`` grid (its ``deit_*`` constructors), also when shrinking
-    (timm's default antialiasing would smooth a 14x14 -> 12x16 resize).
+    The reference's resize (its ``deit_*`` constructors): the ``(1, D, h,
+    w)`` grid through ``F.interpolate(mode='bilinear',
+    align_corners=True)``. That is timm's ``resample_abs_pos_embed`` with
+    bilinear, ``align_corners=True`` and no antialiasing (timm's default
+    antialiasing would smooth a shrinking resize such as 14x14 -> 12x16),
+    used when the installed timm takes ``align_corners``; otherwise the same
+    ``F.interpolate`` call directly.
 
     Args:
         pos_embed (Tensor): ``(1, num_prefix_tokens + h_old * w_old, D)``.
@@ -35,14 +46,23 @@ def resize_grid_pos_embed(pos_embed: Tensor,
     Returns:
         Tensor: ``(1, h_new * w_new, D)``.
     """
-    return resample_abs_pos_embed(
-        pos_embed,
-        new_size=list(new_size),
-        old_size=list(old_size),
-        num_prefix_tokens=num_prefix_tokens,
-        interpolation='bilinear',
-        antialias=False,
-        align_corners=True)[:, num_prefix_tokens:]
+    grid = pos_embed[:, num_prefix_tokens:]
+    if _TIMM_ALIGN_CORNERS:
+        return resample_abs_pos_embed(
+            grid,
+            new_size=list(new_size),
+            old_size=list(old_size),
+            num_prefix_tokens=0,
+            interpolation='bilinear',
+            antialias=False,
+            align_corners=True)
+    if tuple(new_size) == tuple(old_size):
+        return grid
+    dims = grid.shape[-1]
+    grid = grid.reshape(1, *old_size, dims).permute(0, 3, 1, 2)
+    grid = F.interpolate(
+        grid, size=tuple(new_size), mode='bilinear', align_corners=True)
+    return grid.permute(0, 2, 3, 1).reshape(1, -1, dims)
 
 
 @MODELS.register_module()

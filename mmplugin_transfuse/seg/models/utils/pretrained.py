@@ -1,25 +1,19 @@
 """ImageNet weights for the TransFuse branches, fetched as OpenMMLab does.
 
-Both branches start from ImageNet classifiers (paper Sec. 3). A branch's
-``init_cfg=dict(type='Pretrained', checkpoint=...)`` is read by mmengine's
-``CheckpointLoader``, so ``torchvision://resnet34``, ``open-mmlab://...``,
-``http(s)://...`` (downloaded once into the torch hub cache,
-``$TORCH_HOME/hub/checkpoints``) and local paths all work as in mmdet/mmseg.
+A branch's ``init_cfg=dict(type='Pretrained', checkpoint=...)`` is read by
+mmengine's ``CheckpointLoader``: ``torchvision://resnet34``,
+``open-mmlab://...``, ``http(s)://...`` (downloaded once into the torch hub
+cache, ``$TORCH_HOME/hub/checkpoints``) and local paths work as in mmdet/mmseg.
 
-Safety: mmengine's http loader calls ``torch.hub.load_state_dict_from_url``,
-which passes ``weights_only=False`` explicitly (torch's ``weights_only=True``
-default only covers ``torch.load`` calls that leave it unset, i.e. mmengine's
-local loader). Every load here runs under torch's
-``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` switch, so a downloaded pickle holding
-anything but tensors, plain containers and the types
+mmengine's http loader calls ``torch.hub.load_state_dict_from_url``, which
+passes ``weights_only=False`` explicitly (torch's ``weights_only=True``
+default covers only calls that leave it unset, such as mmengine's local
+loader). Loads here run under torch's ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``
+switch, so a pickle holding more than tensors, plain containers and the types
 :mod:`mmplugin_transfuse.utils.safe_checkpoint` allow-lists is refused, never
-executed.
-
-Each branch then adapts the public layout to its own
-(:meth:`PretrainedBranchMixin.convert_pretrained`) with timm's
-``resample_abs_pos_embed`` and ``adapt_input_conv``; every key left out is
-logged, and a parameter that is neither loaded nor deliberately left out is
-an error.
+executed. Each branch then adapts the public layout to its own
+(:meth:`PretrainedBranchMixin.convert_pretrained`, with timm's
+``adapt_input_conv`` and ``resample_abs_pos_embed``).
 """
 import os
 import os.path as osp
