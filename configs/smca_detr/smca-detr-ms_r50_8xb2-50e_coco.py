@@ -3,7 +3,7 @@
 # 39.5M params). Changes w.r.t. the single-scale R50 config:
 # * levels E16, E32, E64: ResNet C4 + C5 -> ChannelMapper (1x1 convs to 256,
 #   plus a 3x3 stride-2 conv on the raw 2048-ch C5 for 1/64); no 1/8 map, no
-#   dilation (paper; the authors confirm it in the reference repo's issues);
+#   dilation (paper; the authors confirm it in the reference repository);
 # * encoder: 5 layers "2Intra-Multi-2Intra", intra-scale blocks shared by the
 #   levels (`intra_share='all'`), FFN 1024 (implied by the paper's 39.5M);
 # * decoder: per-level per-head offsets and `Indep` scales, scale-selection
