@@ -42,7 +42,8 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
-    dict(type='CheckedLoadAnnotations'),
+    # as in training: 0/1 masks pass through, 0/255 ones are binarised
+    dict(type='CheckedLoadAnnotations', binarize_threshold=128),
     dict(type='PackSegInputs')
 ]
 # One folder per split, no split files: each loader's dataset replaces the

@@ -43,9 +43,12 @@ class CheckedLoadAnnotations(LoadAnnotations):
     midpoint of 0/255, in the configs) become 1; a mask already holding
     only 0/1 is kept; a colour-saved mask is averaged over its channels.
     Without ``binarize_threshold`` the mask must already hold class ids,
-    so a 0/255 mask in a binary dataset is an error (value 255 is the
-    ignore index: it passes the check, but a mask holding 0 and 255 only
-    would train on nothing, hence the hint in the error of a noisy one).
+    so a 0/255 mask is an error: a noisy one holds values that are no
+    class id; a clean one holds 0 and 255 only, and as 255 is the ignore
+    index it would train and evaluate on background alone (mmseg's
+    silent IoU 0), so a mask holding nothing but 0 and ``ignore_index``
+    is refused too, unless ``allow_ignore_only`` (a dataset whose images
+    without foreground have ignored regions).
 
     A sample without ``seg_map_path`` (a bare image at inference) passes
     through unchanged: ``mmseg.apis.inference_model`` and
@@ -63,6 +66,10 @@ class CheckedLoadAnnotations(LoadAnnotations):
             set from their ``classes``.
         ignore_index (int): The one value allowed besides class ids.
             Defaults to 255 (mmseg's ignore index).
+        allow_ignore_only (bool): Accept a mask whose only values are 0 and
+            ``ignore_index``. Defaults to False (such a mask is almost
+            always a 0/255 mask of a binary task). Masks after
+            ``reduce_zero_label`` or a ``label_map`` are not checked for it.
         reduce_zero_label, backend_args, imdecode_backend: As for
             :class:`mmseg.datasets.transforms.LoadAnnotations`.
 
@@ -79,7 +86,8 @@ class CheckedLoadAnnotations(LoadAnnotations):
                  ignore_index: int = 255,
                  reduce_zero_label: Optional[bool] = None,
                  backend_args: Optional[dict] = None,
-                 imdecode_backend: str = 'pillow') -> None:
+                 imdecode_backend: str = 'pillow',
+                 allow_ignore_only: bool = False) -> None:
         super().__init__(
             reduce_zero_label=reduce_zero_label,
             backend_args=backend_args,
@@ -88,6 +96,7 @@ class CheckedLoadAnnotations(LoadAnnotations):
                          BinarizeMask(threshold=binarize_threshold))
         self.num_classes = num_classes
         self.ignore_index = ignore_index
+        self.allow_ignore_only = allow_ignore_only
 
     def transform(self, results: dict) -> dict:
         if 'seg_map_path' not in results:
@@ -216,6 +225,19 @@ class CheckedLoadAnnotations(LoadAnnotations):
                 f'{first_n_and_more(bad, MAX_LISTED_VALUES)} outside the '
                 f'dataset\'s class ids 0..{num_classes - 1} (or the ignore '
                 f'index {self.ignore_index}){hint}')
+        remapped = self.reduce_zero_label or results.get('label_map')
+        if (not self.allow_ignore_only and not remapped
+                and self.ignore_index in values
+                and set(int(v) for v in values) <= {0, self.ignore_index}):
+            hint = (' A 0/255 binary mask: set binarize_threshold=128.'
+                    if num_classes == 2 and self.binarize is None else '')
+            raise ValueError(
+                f'mask {path} holds only 0 and {self.ignore_index} (the '
+                'ignore index): no pixel of a class other than background '
+                f'would be trained or evaluated.{hint} Masks hold class ids '
+                f'0..{num_classes - 1}; if {self.ignore_index} marks ignored '
+                'pixels of an image without foreground, set '
+                'CheckedLoadAnnotations(allow_ignore_only=True)')
 
     def __repr__(self) -> str:
         threshold = None if self.binarize is None else self.binarize.threshold

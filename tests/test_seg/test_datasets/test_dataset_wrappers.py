@@ -1,4 +1,4 @@
-"""SharedPipelineConcatDataset: the five PraNet test sets under one pipeline."""
+"""SharedPipelineConcatDataset: the five PraNet test sets, one pipeline."""
 import os.path as osp
 
 import numpy as np
