@@ -116,7 +116,12 @@ if __name__ == '__main__':
             # NIfTI volumes (MSD prostate converter, whole-volume
             # evaluation): mmplugin_transfuse.data_prep.msd only
             'medical': ['nibabel'],
-            'tests': ['pytest', 'pytest-xdist', 'nibabel'],
+            # ONNX export and ONNX Runtime inference: mmplugin_transfuse.deploy
+            'deploy': ['onnx>=1.16', 'onnxruntime>=1.17', 'onnxscript'],
+            'tests': [
+                'pytest', 'pytest-xdist', 'nibabel', 'onnx>=1.16',
+                'onnxruntime>=1.17', 'onnxscript'
+            ],
         },
         zip_safe=False,
     )

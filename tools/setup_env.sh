@@ -51,6 +51,7 @@ import mmcv, mmcv.ops  # noqa: F401  compiled ops must load against this torch
 import mmdet.models, mmseg.models  # noqa: F401
 import timm, mim, psutil, seaborn  # noqa: F401  (psutil, seaborn: mmdet benchmark.py, analyze_logs.py)
 import xdist  # noqa: F401  `make test` runs the suite on every core (pytest-xdist)
+import onnx, onnxruntime, onnxscript  # noqa: F401  the `deploy` extra (ONNX export)
 import mmplugin_transfuse  # noqa: F401
 assert mmcv.__version__ == '2.1.0', mmcv.__version__
 import cv2
@@ -197,6 +198,7 @@ fi
 log "mmdet, mmseg, timm and the tools' libraries"
 pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
   "opencv-python>=4.5,<5" ftfy regex pytest pytest-xdist nibabel scipy pycocotools psutil seaborn \
+  "onnx>=1.16" "onnxruntime>=1.17" onnxscript \
   Click colorama model-index pandas requests rich tabulate
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"
 
