@@ -29,8 +29,10 @@ PROSTATE_2CH = ('transfuse/'
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """Any connection (a weight download) fails the test."""
+def no_network(monkeypatch, tmp_path):
+    """Any connection (a weight download) fails the test; an empty torch
+    hub cache, so that no cached weight file is read either."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
 
     def refuse(*args, **kwargs):
         raise AssertionError(f'network access {args[-1:]} in an inferencer '
