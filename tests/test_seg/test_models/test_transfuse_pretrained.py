@@ -340,3 +340,24 @@ def test_configs_start_from_the_papers_weights(name):
 
     assert (checkpoint(backbone.get('cnn')),
             checkpoint(backbone.get('global_branch'))) == paper_weights(name)
+
+
+def test_model_zoo_names_resolve_through_mmengines_tables(monkeypatch):
+    from mmengine.runner import checkpoint
+
+    from mmplugin_transfuse.seg.models.utils import checkpoint_url
+    assert checkpoint_url('torchvision://resnet34') == \
+        'https://download.pytorch.org/models/resnet34-b627a593.pth'
+    assert checkpoint_url('torchvision://vgg16') == \
+        'https://download.pytorch.org/models/vgg16-397923af.pth'
+    monkeypatch.setattr(
+        checkpoint, 'get_external_models', lambda: {
+            'resnet50_caffe': 'https://example.org/r50_caffe-788b5fa3.pth',
+            'in_home': 'models/r50.pth',  # a file under the mmengine home
+        })
+    assert checkpoint_url('open-mmlab://resnet50_caffe') == \
+        'https://example.org/r50_caffe-788b5fa3.pth'
+    assert checkpoint_url('open-mmlab://in_home') is None
+    assert checkpoint_url('work_dirs/r34.pth') is None
+    with pytest.raises(ValueError, match="no torchvision:// model 'resnet35'"):
+        checkpoint_url('torchvision://resnet35')
