@@ -53,12 +53,15 @@ def test_show_dir_writes_every_image_of_the_five_sets(tmp_path):
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
 
     show_dir = tmp_path / 'show'
+    # mmengine keeps one visualizer per name in the process: a fresh one
+    # here, not one an earlier Runner or Inferencer set up
+    options = dict(OPTIONS, **{'visualizer.name': f'vis_{tmp_path.name}'})
     roots = [f'test_dataloader.dataset.datasets.{i}.data_root={data}'
              for i in range(len(PRANET_TEST_SETS))]
     load_tool('test.py').main([
         CONFIG, ckpt, '--show-dir', str(show_dir), '--work-dir',
         str(tmp_path / 'work'), '--cfg-options'
-    ] + _cli(OPTIONS) + roots)
+    ] + _cli(options) + roots)
 
     drawn = sorted(
         osp.relpath(osp.join(d, f), show_dir)
