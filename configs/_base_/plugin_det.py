@@ -10,5 +10,6 @@ runner_type = 'CheckedRunner'
 # these entries: lists replace, they do not merge).
 custom_hooks = [
     dict(type='NonFiniteLossHook'),
-    dict(type='BatchNormPreflightHook')
+    dict(type='BatchNormPreflightHook'),
+    dict(type='PreemptionCheckpointHook')
 ]

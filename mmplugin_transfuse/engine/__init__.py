@@ -8,11 +8,13 @@ names work in configs with ``default_scope='mmseg'`` and ``'mmdet'``
 (``RUNNERS`` is even looked up outside any scope, so a runner must be in the
 root registry).
 """
-from .hooks import AtomicCheckpointHook, NonFiniteLossHook
+from .hooks import (AtomicCheckpointHook, NonFiniteLossHook,
+                    PreemptionCheckpointHook)
 from .optimizers import NonFiniteSkipOptimWrapper
 from .runner import CheckedRunner, check_config_paths
 
 __all__ = [
     'AtomicCheckpointHook', 'NonFiniteLossHook', 'NonFiniteSkipOptimWrapper',
+    'PreemptionCheckpointHook',
     'CheckedRunner', 'check_config_paths'
 ]

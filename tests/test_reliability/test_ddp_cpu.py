@@ -67,7 +67,8 @@ def tiny_config(src: str, dst: str, root: str, size: int, **changes) -> str:
     cfg.train_dataloader.batch_size = 1
     cfg.custom_hooks = [
         dict(type='NonFiniteLossHook'),
-        dict(type='BatchNormPreflightHook')
+        dict(type='BatchNormPreflightHook'),
+        dict(type='PreemptionCheckpointHook')
     ]
     cfg.default_hooks.logger.interval = 1
     cfg.merge_from_dict(changes)

@@ -59,6 +59,48 @@ def atomic_write_text(text: str, path: str) -> None:
     fsync_path(folder)
 
 
+def save_checkpoint_atomically(runner,
+                               out_dir: str,
+                               filename: str,
+                               by_epoch: bool = True,
+                               meta: Optional[dict] = None,
+                               **kwargs) -> str:
+    """``runner.save_checkpoint`` into ``out_dir/filename``, atomically.
+
+    1. ``runner.save_checkpoint`` writes ``.{filename}.tmp-<pid>`` in
+       ``out_dir`` (rank 0 only, as mmengine; every rank must call this);
+    2. the temporary file is fsynced and ``os.replace``-d onto ``filename``
+       (an atomic rename on POSIX and Windows), and the folder is fsynced;
+    3. only then ``runner.work_dir/last_checkpoint`` is replaced the same
+       way, so it always names a complete checkpoint.
+
+    Args:
+        runner: The mmengine ``Runner``.
+        out_dir (str): A local folder.
+        filename (str): Name of the checkpoint, e.g. ``iter_8.pth``.
+        by_epoch (bool): As ``Runner.save_checkpoint`` (which epoch/iter
+            counters the checkpoint's ``meta`` holds).
+        meta (dict, optional): Extra ``meta`` entries.
+        **kwargs: Passed to ``Runner.save_checkpoint`` (``save_optimizer``,
+            ``save_param_scheduler``, ``backend_args`` ...).
+
+    Returns:
+        str: The path of the checkpoint.
+    """
+    final_path = osp.join(out_dir, filename)
+    tmp_filename = TMP_PATTERN.format(name=filename, pid=os.getpid())
+    runner.save_checkpoint(  # rank 0 only (master_only)
+        out_dir, tmp_filename, meta=meta, by_epoch=by_epoch, **kwargs)
+    if is_main_process():
+        tmp_path = osp.join(out_dir, tmp_filename)
+        fsync_path(tmp_path)
+        os.replace(tmp_path, final_path)
+        fsync_path(out_dir)
+        atomic_write_text(final_path,
+                          osp.join(runner.work_dir, 'last_checkpoint'))
+    return final_path
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """``CheckpointHook`` that saves regular checkpoints atomically.
@@ -127,7 +169,6 @@ class AtomicCheckpointHook(CheckpointHook):
 
         ckpt_filename = self.filename_tmpl.format(step)
         final_path = osp.join(self.out_dir, ckpt_filename)
-        tmp_filename = TMP_PATTERN.format(name=ckpt_filename, pid=os.getpid())
         self.last_ckpt = final_path
         runner.message_hub.update_info('last_ckpt', final_path)
 
@@ -142,10 +183,10 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.message_hub.update_info('keep_ckpt_ids',
                                            list(self.keep_ckpt_ids))
 
-        runner.save_checkpoint(  # rank 0 only (master_only)
+        save_checkpoint_atomically(
+            runner,
             self.out_dir,
-            tmp_filename,
-            self.file_client_args,
+            ckpt_filename,
             save_optimizer=self.save_optimizer,
             save_param_scheduler=self.save_param_scheduler,
             meta=meta,
@@ -154,13 +195,6 @@ class AtomicCheckpointHook(CheckpointHook):
             **self.args)
         if not is_main_process():
             return
-
-        tmp_path = osp.join(self.out_dir, tmp_filename)
-        fsync_path(tmp_path)
-        os.replace(tmp_path, final_path)
-        fsync_path(self.out_dir)
-        atomic_write_text(final_path,
-                          osp.join(runner.work_dir, 'last_checkpoint'))
 
         for old_step in outdated:
             old = osp.join(self.out_dir, self.filename_tmpl.format(old_step))

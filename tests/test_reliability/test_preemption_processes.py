@@ -1,0 +1,172 @@
+"""Real signals to training processes: TransFuse-S in one process (mmseg's
+own train.py, the script ``mim train mmseg`` runs; resumed with
+tools/train.py) and SMCA-DETR in two gloo processes (tools/dist_train.sh,
+an epoch-based run stopped mid-epoch, resumed at the same batch).
+
+Each launch imports torch + mmseg/mmdet in fresh interpreters, so there are
+three: one process stopped by SIGTERM (then resumed in this interpreter), one
+2-process run whose rank 1 alone gets SIGUSR1, and its 2-process resume.
+"""
+import os
+import os.path as osp
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+
+from tests.conftest import REPO_ROOT, load_tool
+from tests.test_reliability.test_ddp_cpu import (SMCA, TRANSFUSE, free_port,
+                                                 run, tiny_config)
+
+MMSEG_TRAIN = osp.join(
+    osp.dirname(__import__('mmseg').__file__), '.mim', 'tools', 'train.py')
+
+
+def _env(**extra) -> dict:
+    path = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH'))
+                           if p)
+    return dict(os.environ, PYTHON=sys.executable, PORT=free_port(),
+                OMP_NUM_THREADS='1', PYTHONPATH=path, **extra)
+
+
+def _wait_for(proc, out_file, pattern: str, timeout: float = 240) -> str:
+    deadline = time.time() + timeout
+    while True:
+        text = open(out_file, errors='replace').read()
+        if re.search(pattern, text):
+            return text
+        assert proc.poll() is None, f'exited before {pattern!r}:\n' + \
+            text[-3000:]
+        assert time.time() < deadline, f'no {pattern!r} in {timeout} s'
+        time.sleep(0.2)
+
+
+def _children(pid: int) -> list:
+    with open(f'/proc/{pid}/task/{pid}/children') as f:
+        return [int(p) for p in f.read().split()]
+
+
+def _rank_of(pid: int) -> int:
+    with open(f'/proc/{pid}/environ', 'rb') as f:
+        env = dict(kv.split(b'=', 1) for kv in f.read().split(b'\0')
+                   if b'=' in kv)
+    return int(env[b'RANK'])
+
+
+def test_sigterm_one_process_checkpoints_requeues_and_resumes(tmp_path):
+    """Two SIGTERMs (the second while stopping) to mmseg's train.py: exit
+    status 75, a complete iter_N.pth named by last_checkpoint, ``scontrol
+    requeue $SLURM_JOB_ID`` called; tools/train.py --resume goes on at
+    iteration N+1."""
+    root = str(tmp_path / 'data')
+    load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
+        root, num_train=4, num_val=2, size=(32, 32), seed=0)
+    work = str(tmp_path / 'work')
+    config = tiny_config(
+        TRANSFUSE, str(tmp_path / 'transfuse_tiny.py'), root, 32,
+        **{'model.backbone.global_branch.depth': 1,
+           'train_cfg.max_iters': 100000, 'train_cfg.val_interval': 100000,
+           'default_hooks.checkpoint.interval': 100000})
+    fake_bin = tmp_path / 'bin'
+    fake_bin.mkdir()
+    calls = tmp_path / 'scontrol_calls'
+    (fake_bin / 'scontrol').write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n')
+    (fake_bin / 'scontrol').chmod(0o755)
+    out_file = tmp_path / 'out.txt'
+    with open(out_file, 'w') as out:
+        proc = subprocess.Popen(
+            [sys.executable, MMSEG_TRAIN, config, '--work-dir', work,
+             '--cfg-options', 'custom_hooks.2.requeue=True'],
+            cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env=_env(SLURM_JOB_ID='4242',
+                     PATH=f'{fake_bin}{os.pathsep}{os.environ["PATH"]}'))
+        try:
+            _wait_for(proc, out_file, r'Iter\(train\)\s+\[\s*2/')
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = open(out_file).read()
+    assert rc == 75, text[-3000:]
+    m = re.search(r'stopped after iteration (\d+); checkpoint (\S+)', text)
+    assert m, text[-3000:]
+    done, path = int(m.group(1)), m.group(2)
+    assert done >= 2 and path == osp.join(work, f'iter_{done}.pth')
+    assert open(osp.join(work, 'last_checkpoint')).read() == path
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt['meta']['iter'] == done
+    assert 'optimizer' in ckpt and 'param_schedulers' in ckpt
+    assert open(calls).read().split() == ['requeue', '4242']
+
+    resumed = load_tool('train.py')
+    resumed.main([config, '--work-dir', work, '--resume', '--cfg-options',
+                  f'train_cfg.max_iters={done + 1}'])
+    final = torch.load(osp.join(work, f'iter_{done + 1}.pth'),
+                       weights_only=True)
+    assert final['meta']['iter'] == done + 1
+    # the optimizer (Adam: its step count) and the schedule went on from
+    # the checkpoint instead of starting again
+    steps = {int(s['step']) for s in final['optimizer']['state'].values()}
+    assert steps == {done + 1}
+    assert final['param_schedulers'][0]['last_step'] == \
+        ckpt['param_schedulers'][0]['last_step'] + 1
+
+
+def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
+        tmp_path, synthetic_shapes_root):
+    """SMCA-DETR, 2 gloo processes x 1 image, 8 images: 4 iterations per
+    epoch. SIGUSR1 to rank 1 only: both ranks stop after the same
+    iteration (exit status 75 each), rank 0 writes iter_k.pth; the 2-process
+    ``--resume`` trains batches k+1..4 of epoch 1 only."""
+    ann = osp.join(synthetic_shapes_root, 'annotations')
+    config = tiny_config(
+        SMCA, str(tmp_path / 'smca_tiny.py'), synthetic_shapes_root + '/',
+        64, **{
+            'model.decoder.num_layers': 1,
+            'train_dataloader.dataset.indices': 8,
+            'val_evaluator.ann_file': f'{ann}/instances_val.json',
+            'test_evaluator.ann_file': f'{ann}/instances_val.json',
+            'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 100
+        })
+    work = str(tmp_path / 'det')
+    out_file = tmp_path / 'out.txt'
+    cmd = ['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work]
+    with open(out_file, 'w') as out:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out,
+                                stderr=subprocess.STDOUT, env=_env())
+        try:
+            _wait_for(proc, out_file, r'Epoch\(train\)\s+\[1\]\[1/4\]')
+            # dist_launch.sh execs torchrun: its children are the workers
+            (rank1, ) = [p for p in _children(proc.pid) if _rank_of(p) == 1]
+            os.kill(rank1, signal.SIGUSR1)
+            proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = open(out_file).read()
+    # torchrun's failure report lists each worker's exit status
+    assert len(re.findall(r'exitcode\s*:\s*75', text)) == 2, text[-3000:]
+    m = re.search(r'a signal to another rank received; stopping after '
+                  r'iteration (\d+) \(epoch 1, batch (\d+)/4\)', text)
+    assert m, text[-3000:]  # rank 0 logs; it got no signal itself
+    k = int(m.group(1))
+    assert k == int(m.group(2)) and 1 <= k <= 4
+    ckpt = torch.load(osp.join(work, f'iter_{k}.pth'), weights_only=True)
+    assert (ckpt['meta']['epoch'], ckpt['meta']['iter']) == (0, k)
+    assert ckpt['message_hub']['runtime_info']['preempted_in_epoch'] == \
+        dict(epoch=0, batches=k)
+
+    log = run(cmd + ['--resume'])
+    assert f'resuming epoch 1 at batch {k + 1}/4' in log
+    trained = re.findall(r'Epoch\(train\)\s+\[1\]\[\s*(\d+)/(\d+)\]', log)
+    assert len(trained) == 4 - k and all(int(n) == 4 - k
+                                         for _, n in trained)
+    final = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=True)
+    assert (final['meta']['epoch'], final['meta']['iter']) == (1, 4)
