@@ -155,17 +155,20 @@ class SMCADETR(DETR):
 
     def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,
                         memory_mask: Optional[Tensor], memory_pos: Tensor,
-                        valid_wh: Tensor, feat_hw: Tuple[int, int]) -> Dict:
+                        **geometry) -> Dict:
         """Forward with the SMCA decoder.
 
         Args:
             query (Tensor): ``(bs, nq, dim)`` zeros.
             query_pos (Tensor): Query embeddings, ``(bs, nq, dim)``.
-            memory (Tensor): Encoder output, ``(bs, h * w, dim)``.
-            memory_mask (Tensor, optional): ``(bs, h * w)``, True = padding.
-            memory_pos (Tensor): Key positional encodings, ``(bs, h*w, dim)``.
-            valid_wh (Tensor): Unpadded ``(w, h)`` in cells, ``(bs, 2)``.
-            feat_hw (tuple[int, int]): Padded feature-map ``(h, w)``.
+            memory (Tensor): Encoder output, ``(bs, N, dim)``.
+            memory_mask (Tensor, optional): ``(bs, N)``, True = padding.
+            memory_pos (Tensor): Key positional encodings, ``(bs, N, dim)``.
+            **geometry: The prior's key grid from :meth:`pre_transformer`:
+                ``valid_wh`` (unpadded ``(w, h)`` in cells, ``(bs, 2)``)
+                and ``feat_hw`` (padded ``(h, w)``); the multi-scale model
+                passes ``valid_wh`` per level, ``spatial_shapes`` and
+                ``level_start_index``.
 
         Returns:
             dict: ``hidden_states`` ``(num_layers, bs, nq, dim)`` and
@@ -178,6 +181,5 @@ class SMCADETR(DETR):
             query_pos=query_pos,
             key_pos=memory_pos,
             key_padding_mask=memory_mask,
-            valid_wh=valid_wh,
-            feat_hw=feat_hw)
+            **geometry)
         return dict(hidden_states=hidden_states, references=center_logits)

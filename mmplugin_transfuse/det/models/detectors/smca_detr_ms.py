@@ -193,25 +193,3 @@ class SMCADETRMultiScale(SMCADETR):
             level_start_index=level_start_index,
             spatial_shapes=spatial_shapes)
         return dict(memory=memory)
-
-    def forward_decoder(self, query: Tensor, query_pos: Tensor, memory: Tensor,
-                        memory_mask: Tensor, memory_pos: Tensor,
-                        valid_wh: Tensor, spatial_shapes: List[Tuple[int,
-                                                                     int]],
-                        level_start_index: List[int]) -> Dict:
-        """Multi-scale SMCA decoder.
-
-        Returns:
-            dict: ``hidden_states`` ``(num_layers, bs, nq, dim)`` and
-            ``references`` (pre-sigmoid centres, ``(bs, nq, 2)``).
-        """
-        hidden_states, center_logits = self.decoder(
-            query=query,
-            key=memory,
-            query_pos=query_pos,
-            key_pos=memory_pos,
-            key_padding_mask=memory_mask,
-            valid_wh=valid_wh,
-            spatial_shapes=spatial_shapes,
-            level_start_index=level_start_index)
-        return dict(hidden_states=hidden_states, references=center_logits)

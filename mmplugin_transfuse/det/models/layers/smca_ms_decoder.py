@@ -244,6 +244,8 @@ class SMCAMultiScaleDecoder(SMCATransformerDecoder):
             spatial_shapes (Sequence[tuple[int, int]]): Padded ``(h_l, w_l)``
                 per level.
             level_start_index (Sequence[int]): Level starts in ``N``.
+            **kwargs: Ignored (``value``: the memory itself is projected to
+                the values).
 
         Returns:
             tuple: ``hidden_states`` ``(num_layers, bs, nq, dim)`` (or
