@@ -1,11 +1,17 @@
 """mmengine Runner that checks the config's paths first and runs DDP on CPU."""
+import logging
+
 import torch
 from mmengine.dist import is_distributed
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .config_paths import check_config_paths
 from .cpu_distributed import cpu_model_wrapper_cfg, init_cpu_process_group
+from .resume_checkpoint import (BrokenCheckpointError, checkpoint_problem,
+                                resume_candidates)
 
 
 @RUNNERS.register_module()
@@ -24,6 +30,18 @@ class CheckedRunner(Runner):
        the model is wrapped in DDP with ``device_ids=None`` (see
        :mod:`.cpu_distributed`), so ``tools/dist_train.sh CONFIG 2`` trains on
        CPU. With CUDA nothing changes.
+    3. ``resume`` reads the checkpoint before resuming
+       (:func:`~.resume_checkpoint.checkpoint_problem`: readable, an
+       mmengine training checkpoint with optimizer state, this model's
+       parameter names and shapes). An explicit checkpoint (``--resume
+       PATH``) that fails raises :class:`BrokenCheckpointError` naming it.
+       Automatic resume (``--resume``) takes ``last_checkpoint``'s file, or,
+       if that one is broken (or ``last_checkpoint`` is empty or names a
+       missing file), the newest valid ``*.pth`` of the work dir, with a
+       warning naming both; if checkpoints exist but none is valid it
+       raises, listing each with its reason (never a silent fresh start). A
+       work dir without any checkpoint starts from scratch, as mmengine's
+       (with a warning).
 
     This is the one place that holds this launch behaviour:
     ``tools/train.py``/``tools/test.py`` only turn their options into config
@@ -66,6 +84,51 @@ class CheckedRunner(Runner):
                 fields[f'{stage}_dataloader'] = loader
         fields['load_from'] = self._load_from
         check_config_paths(fields, stages)
+
+    def _resume_model(self):
+        return self.model.module if is_model_wrapper(self.model) \
+            else self.model
+
+    def load_or_resume(self) -> None:
+        if self._has_loaded or not self._resume:
+            return super().load_or_resume()
+        model = self._resume_model()
+        if self._load_from is not None:
+            if '://' not in str(self._load_from):  # remote: mmengine's
+                why = checkpoint_problem(self._load_from, model)
+                if why is not None:
+                    raise BrokenCheckpointError(
+                        f'cannot resume from {self._load_from}: it {why}')
+            return super().load_or_resume()
+        candidates, notes = resume_candidates(self.work_dir)
+        rejected = []
+        for path in candidates:
+            why = checkpoint_problem(path, model)
+            if why is None:
+                break
+            rejected.append(f'{path} {why}')
+        else:
+            if rejected:
+                raise BrokenCheckpointError(
+                    f'cannot resume: no valid checkpoint in {self.work_dir}'
+                    ':\n  ' + '\n  '.join(notes + rejected))
+            print_log(
+                f'Resume: no checkpoint in {self.work_dir}' +
+                (f' ({"; ".join(notes)})' if notes else '') +
+                '; training starts from scratch.',
+                logger='current',
+                level=logging.WARNING)
+            self._resume = False
+            return super().load_or_resume()
+        if rejected or notes:
+            print_log(
+                'Resume: ' + '; '.join(notes + rejected) +
+                f'. Resuming from the newest valid checkpoint {path} '
+                'instead.',
+                logger='current',
+                level=logging.WARNING)
+        self._load_from = path
+        return super().load_or_resume()
 
     def train(self):
         # mmengine keeps val_cfg in _val_loop only together with a val
