@@ -85,14 +85,19 @@ def build_slice_pipeline(cfg: Config) -> tuple:
         tuple: (``Compose`` pipeline, modality channels of the first step).
     """
     steps = copy.deepcopy(cfg.test_pipeline)
-    first = steps[0]
-    if first['type'] != 'LoadMultiModalSliceFromFiles':
+    stack = [s for s in steps if s['type'] == 'LoadMultiModalSliceFromFiles']
+    if not stack:
         raise ValueError(
-            'the config\'s test_pipeline must start with '
-            f'LoadMultiModalSliceFromFiles, found {first["type"]}')
-    channels = tuple(first.get('channels', (0, 1, 0)))
-    steps[0] = dict(type='LoadImageFromNDArray')
-    steps = [s for s in steps if s['type'] != 'LoadAnnotations']
+            "the config's test_pipeline has no LoadMultiModalSliceFromFiles "
+            f'step: {[s["type"] for s in steps]}')
+    channels = tuple(stack[0].get('channels', (0, 1, 0)))
+    # the slices arrive as (H, W, C) arrays of these channels
+    steps = [
+        s for s in steps if s['type'] not in (
+            'LoadImageFromFile', 'LoadMultiModalSliceFromFiles',
+            'LoadAnnotations')
+    ]
+    steps.insert(0, dict(type='LoadImageFromNDArray'))
     return Compose(steps), channels
 
 

@@ -29,12 +29,12 @@ def test_eval_prostate_volumes_matches_slice_evaluation(tmp_path):
         [src, '--out', out, '--val-ratio', '0.5'])
     # 32x32 and one ViT block keep CPU time low (the volume assembly and
     # the metrics do not depend on the model's size)
-    small = ['test_pipeline.1.scale=(32,32)',
+    small = ['test_pipeline.2.scale=(32,32)',
              'model.backbone.global_branch.depth=1']
 
     torch.manual_seed(0)
     cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict({'test_pipeline.1.scale': (32, 32),
+    cfg.merge_from_dict({'test_pipeline.2.scale': (32, 32),
                          'model.backbone.global_branch.depth': 1})
     model = init_model(cfg, None, device='cpu')
     ckpt = str(tmp_path / 'random.pth')

@@ -15,4 +15,5 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=500),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # draw is off unless `test.py --show-dir` turns it on; then every image
-    visualization=dict(type='SegVisualizationHook', interval=1))
+    # one file per test image, in a folder per test set where there are several
+    visualization=dict(type='SubsetSegVisualizationHook', interval=1))
