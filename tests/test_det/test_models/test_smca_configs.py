@@ -66,7 +66,11 @@ def test_config_builds(path):
     elif 'synthetic' not in name:
         assert model.feat_stride == 32
         assert model.num_queries == 300
-        assert model.bbox_head.num_classes == 80
+        # COCO: mmdet's 80 classes; an own-data config: its dataset's classes
+        classes = cfg.train_dataloader.dataset.get('metainfo',
+                                                   {}).get('classes')
+        assert model.bbox_head.num_classes == (len(classes)
+                                               if classes else 80)
 
 
 # the multi-scale variants' names -> encoder layout / intra-layer sharing

@@ -1,4 +1,5 @@
-"""TorchvisionDilatedResNet = torchvision's DC5 ResNet (reference --dilation)."""
+"""TorchvisionDilatedResNet = torchvision's DC5 ResNet (reference
+``--dilation``)."""
 import pytest
 import torch
 from mmdet.models.backbones import ResNet

@@ -19,13 +19,13 @@ to ``center_mlp``/``prior.offset_fc``/``prior.scale_fc``, see
 from typing import Optional, Tuple
 
 import torch
-from mmcv.cnn import Linear, build_norm_layer
+from mmcv.cnn import build_norm_layer
 from mmdet.models.layers.transformer import (DetrTransformerDecoder,
                                              DetrTransformerDecoderLayer)
 from mmdet.models.layers.transformer.utils import MLP
 from mmdet.utils import ConfigType, OptConfigType
 from mmengine.model import ModuleList
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmplugin_transfuse.utils import maybe_checkpoint
 from .gaussian_prior import SMCAPriorPredictor

@@ -30,7 +30,6 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmcv.cnn import Linear, build_norm_layer
 from mmcv.cnn.bricks.transformer import FFN
-from mmdet.models.layers.transformer.utils import MLP
 from mmengine.model import ModuleList
 from torch import Tensor
 
@@ -47,8 +46,9 @@ class SMCAMultiScaleDecoderLayer(SMCATransformerDecoderLayer):
     Modules: ``self_attn`` and ``cross_attn`` (:class:`SDPAMultiheadAttention`,
     mmcv parameter names), ``ffn``, ``norms.0-2``, ``norm4`` (prior input),
     ``center_mlp`` (layer 0 only), ``level_priors.<l>``
-    (:class:`SMCAPriorPredictor` per level: ``offset_fc``, ``scale_fc``) and ``scale_selection`` (``Linear(dim, num_levels)``, absent
-    when ``scale_selection=False``).
+    (:class:`SMCAPriorPredictor` per level: ``offset_fc``, ``scale_fc``)
+    and ``scale_selection`` (``Linear(dim, num_levels)``, absent when
+    ``scale_selection=False``).
 
     Args:
         num_levels (int): Feature levels. Defaults to 3.
