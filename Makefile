@@ -19,4 +19,4 @@ demo: setup
 	PYTHON=$(PY) bash tools/demo.sh
 
 clean-demo:
-	rm -rf work_dirs/demo data/synthetic_polyp data/synthetic_shapes
+	rm -rf work_dirs/demo data/synthetic_polyp data/synthetic_shapes_128

@@ -13,62 +13,146 @@ from mmengine.config import Config
 from tests.conftest import CONFIG_ROOT, REPO_ROOT, load_tool
 
 summarize = load_tool('analysis_tools/summarize_runs.py')
+convergence = load_tool('benchmark/convergence.py')
 
-SEG_DEMO = osp.join(
-    CONFIG_ROOT, 'transfuse',
-    'transfuse-s_r34-deit-s_1xb4-100_synthetic-polyp-128x128.py')
-DET_DEMO = osp.join(CONFIG_ROOT, 'smca_detr',
-                    'smca-detr_r18_1xb4-10e_synthetic-shapes-160x160.py')
-SEG_FULL = osp.join(
-    CONFIG_ROOT, 'transfuse',
-    'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py')
-DET_FULL = osp.join(CONFIG_ROOT, 'smca_detr',
-                    'smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py')
+
+def _config(*parts):
+    return osp.join(CONFIG_ROOT, *parts)
+
+
+# (model, baseline) per pair, as tools/demo.sh runs them
+SEG_PAIR = (_config(
+    'transfuse', 'transfuse-s_r34-deit-s_1xb4-100_synthetic-polyp-128x128.py'),
+            _config('baselines',
+                    'unet-s5-d16-c16_fcn_1xb4-100_synthetic-polyp-128x128.py'))
+DET_PAIR = (_config('smca_detr',
+                    'smca-detr_r18_1xb8-300_synthetic-shapes-128x128.py'),
+            _config('baselines',
+                    'detr_r18_1xb8-300_synthetic-shapes-128x128.py'))
+SEG_PAIR_FULL = (
+    _config('transfuse',
+            'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py'),
+    _config('baselines',
+            'unet-s5-d16-c16_fcn_1xb8-200_synthetic-polyp-128x128.py'))
+DET_PAIR_FULL = (_config(
+    'smca_detr', 'smca-detr_r18_1xb8-1500_synthetic-shapes-128x128.py'),
+                 _config('baselines',
+                         'detr_r18_1xb8-1500_synthetic-shapes-128x128.py'))
+# what a run is, apart from the model: both of a pair must agree on these
+RUN_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+            'val_evaluator', 'test_evaluator', 'train_cfg', 'optim_wrapper',
+            'param_scheduler', 'randomness')
+
+
+def _demo_sh():
+    return open(osp.join(REPO_ROOT, 'tools', 'demo.sh')).read()
 
 
 def _demo_sh_configs(full: bool):
-    """(seg, det) config paths that tools/demo.sh picks by default."""
-    text = open(osp.join(REPO_ROOT, 'tools', 'demo.sh')).read()
-    block = re.search(r'if \[\[ "\$\{DEMO_FULL:-0\}" == 1 \]\]; then\n'
-                      r'(.*?)\nelse\n(.*?)\nfi\n', text, re.S)
-    defaults = re.findall(r'CONFIG=\$\{\w+-([^}]+)\}',
+    """{variable: config path} that tools/demo.sh picks by default."""
+    block = re.search(
+        r'if \[\[ "\$\{DEMO_FULL:-0\}" == 1 \]\]; then\n'
+        r'(.*?)\nelse\n(.*?)\nfi\n', _demo_sh(), re.S)
+    defaults = re.findall(r'(\w+)=\$\{\w+-([^}]+)\}',
                           block.group(1 if full else 2))
-    return [osp.join(REPO_ROOT, p) for p in defaults]
+    return {k: osp.join(REPO_ROOT, p) for k, p in defaults}
 
 
 @pytest.mark.parametrize('full', [False, True])
-def test_demo_sh_runs_the_seeded_configs(full):
-    seg, det = _demo_sh_configs(full)
-    assert (seg, det) == ((SEG_FULL, DET_FULL) if full else
-                          (SEG_DEMO, DET_DEMO))
-    for path in (seg, det):
+def test_demo_sh_runs_the_seeded_pairs(full):
+    seg, det = (SEG_PAIR_FULL, DET_PAIR_FULL) if full else (SEG_PAIR, DET_PAIR)
+    assert _demo_sh_configs(full) == dict(SEG_CONFIG=seg[0],
+                                          SEG_BASELINE=seg[1],
+                                          DET_CONFIG=det[0],
+                                          DET_BASELINE=det[1])
+    for path in seg + det:
         cfg = Config.fromfile(path)
         assert cfg.randomness == dict(seed=0, deterministic=True), path
 
 
-def test_quick_demo_is_a_cut_of_the_full_schedule():
-    seg, det = Config.fromfile(SEG_DEMO), Config.fromfile(DET_DEMO)
-    seg_full, det_full = Config.fromfile(SEG_FULL), Config.fromfile(DET_FULL)
-    # the same models, trained on fewer images
-    assert seg.model == seg_full.model and det.model == det_full.model
-    assert seg.optim_wrapper == seg_full.optim_wrapper
-    assert seg.train_cfg.max_iters * seg.train_dataloader.batch_size == 400
-    assert det.train_cfg.max_epochs == 10
-    assert det.train_dataloader.batch_size == 4
-    # an early validation to compare the final test with
-    assert seg.train_cfg.val_interval < seg.train_cfg.max_iters
-    assert det.train_cfg.val_interval < det.train_cfg.max_epochs
+@pytest.mark.parametrize('full', [False, True])
+def test_each_pair_shares_data_budget_and_seed(full):
+    for (model, baseline), budget in (((SEG_PAIR_FULL, (200, 8)) if full else
+                                       (SEG_PAIR, (100, 4))),
+                                      ((DET_PAIR_FULL, (1500, 8)) if full else
+                                       (DET_PAIR, (300, 8)))):
+        a, b = Config.fromfile(model), Config.fromfile(baseline)
+        for key in RUN_KEYS:
+            assert a[key] == b[key], (model, baseline, key)
+        assert (a.train_cfg.max_iters,
+                a.train_dataloader.batch_size) == budget, model
+        # validations to draw the curves with
+        assert a.train_cfg.max_iters // a.train_cfg.val_interval >= 2
+        assert a.model != b.model
+
+
+def test_full_demo_trains_the_quick_models_longer():
+    for quick, full in zip(SEG_PAIR + DET_PAIR, SEG_PAIR_FULL + DET_PAIR_FULL):
+        q, f = Config.fromfile(quick), Config.fromfile(full)
+        assert q.model == f.model and q.optim_wrapper == f.optim_wrapper
+        assert (f.train_cfg.max_iters * f.train_dataloader.batch_size
+                > q.train_cfg.max_iters * q.train_dataloader.batch_size)
+
+
+def test_detection_pair_is_the_convergence_study_recipe():
+    """SMCA-DETR and DETR as tools/benchmark/convergence.py builds them on
+    its CPU preset (same backbone, layers, queries; SMCA's prior in the
+    study's unit, cells / 25), its data set, optimiser and schedule."""
+    opts = dict(convergence.CPU_PRESET, smca_prior_unit=None)
+    smca, detr = (Config.fromfile(p) for p in DET_PAIR)
+    assert smca.model.to_dict() == convergence.model_config(
+        'SMCA-DETR', opts, opts['num_classes'])
+    assert detr.model.to_dict() == convergence.model_config(
+        'DETR', opts, opts['num_classes'])
+    # 128 px / stride 16 = 8 cells; the reference's 1 cell is 25 / 8 wider
+    assert smca.model.decoder.layer_cfg.prior_unit == pytest.approx(8 / 25)
+    study = convergence.run_config('SMCA-DETR', opts,
+                                   'data/synthetic_shapes_128', 'work_dirs/x',
+                                   0, 'cpu')
+    assert smca.optim_wrapper == study.optim_wrapper
+    assert smca.param_scheduler == study.param_scheduler == []
+    assert smca.train_cfg.type == study.train_cfg.type
+    for loader in ('train_dataloader', 'val_dataloader'):
+        ours, theirs = smca[loader], study[loader]
+        assert ours.batch_size == theirs.batch_size
+        assert ours.sampler == theirs.sampler
+        assert ours.dataset.data_root == theirs.dataset.data_root
+        assert ours.dataset.pipeline == theirs.dataset.pipeline
+        assert (ours.dataset.metainfo['classes'] ==
+                theirs.dataset.metainfo['classes'])
+    assert smca.val_evaluator.ann_file == study.val_evaluator.ann_file
+    # demo.sh draws the study's set into that folder
+    command = re.search(r'generate_synthetic_shapes\.py((?:.*\\\n)*.*\n)',
+                        _demo_sh()).group(1)
+    gen = command.replace('\\\n', ' ').split()
+    args = dict(zip(gen[::2], gen[1::2]))
+    assert args['--out'] + '/' == smca.train_dataloader.dataset.data_root
+    assert (int(args['--num-train']), int(args['--num-val']),
+            int(args['--size']),
+            int(args['--num-classes'])) == (opts['num_train'], opts['num_val'],
+                                            opts['size'], opts['num_classes'])
+    objects = gen[gen.index('--objects') + 1:gen.index('--objects') + 3]
+    assert [int(x)
+            for x in objects] == [opts['min_objects'], opts['max_objects']]
 
 
 def _start(config, work_dir, options):
     """tools/train.py in a fresh interpreter, its output to a file."""
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1',
+    env = dict(os.environ,
+               PYTHONPATH=REPO_ROOT,
+               OMP_NUM_THREADS='1',
                MKL_NUM_THREADS='1')
-    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-           '--work-dir', work_dir, '--cfg-options'] + options
+    cmd = [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir',
+        work_dir, '--cfg-options'
+    ] + options
     os.makedirs(work_dir)
     log = open(osp.join(work_dir, 'console.txt'), 'w+')
-    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log,
+    return subprocess.Popen(cmd,
+                            cwd=REPO_ROOT,
+                            env=env,
+                            stdout=log,
                             stderr=subprocess.STDOUT), log
 
 
@@ -89,9 +173,11 @@ def _scalars(work_dir):
     ]
     lines = [json.loads(line) for line in open(scalars) if line.strip()]
     # wall-clock fields differ between runs; everything else must not
-    return [{k: v for k, v in line.items()
-             if k not in ('time', 'data_time', 'eta', 'memory')}
-            for line in lines]
+    return [{
+        k: v
+        for k, v in line.items()
+        if k not in ('time', 'data_time', 'eta', 'memory')
+    } for line in lines]
 
 
 def _train_in_process(config, work_dir, options):
@@ -134,7 +220,7 @@ def test_transfuse_demo_repeats_bit_for_bit(tmp_path, synthetic_polyp_root):
     # two dataloader workers (seeded per worker), random flips and photometric
     # distortion, dropout, a validation: two fresh processes log equal floats
     root = synthetic_polyp_root
-    _assert_repeatable(SEG_DEMO, tmp_path, [
+    _assert_repeatable(SEG_PAIR[0], tmp_path, [
         f'train_dataloader.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
@@ -148,13 +234,13 @@ def test_transfuse_demo_repeats_bit_for_bit(tmp_path, synthetic_polyp_root):
 def test_smca_demo_repeats_bit_for_bit(tmp_path, synthetic_shapes_root):
     root = synthetic_shapes_root + '/'
     ann = root + 'annotations/instances_val.json'
-    _assert_repeatable(DET_DEMO, tmp_path, [
+    _assert_repeatable(DET_PAIR[0], tmp_path, [
         f'train_dataloader.dataset.data_root={root}',
         f'val_dataloader.dataset.data_root={root}',
         f'test_dataloader.dataset.data_root={root}',
         f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
-        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'default_hooks.logger.interval=1',
+        'train_dataloader.batch_size=4', 'train_cfg.max_iters=2',
+        'train_cfg.val_interval=2', 'default_hooks.logger.interval=1',
         'default_hooks.checkpoint.interval=1000',
         'default_hooks.checkpoint.save_last=False'
     ], 'coco/bbox_mAP')
@@ -175,7 +261,10 @@ def test_summary_table_shows_first_validation_next_to_test(tmp_path):
     ])
     _write_run(osp.join(det, '20260101_000000', 'vis_data'), [
         dict(loss=9.0, epoch=1, iter=10, step=10),
-        {'coco/bbox_mAP': 0.01, 'step': 2},
+        {
+            'coco/bbox_mAP': 0.01,
+            'step': 2
+        },
     ])
     os.makedirs(osp.join(seg, 'test', '20260101_000100'))
     with open(osp.join(seg, 'test', '20260101_000100', 'x.json'), 'w') as f:
@@ -201,3 +290,135 @@ def test_summary_table_shows_first_validation_next_to_test(tmp_path):
         summarize.summary_rows([seg + '/test'], [nothing])
     with pytest.raises(FileNotFoundError, match='no training log'):
         summarize.summary_rows([seg + '/test'], [str(tmp_path / 'none')])
+
+
+def _write_training(train_dir, iters, val, test):
+    """A training work dir as mmengine leaves it: ``vis_data/scalars.json``
+    with ``iters`` training records and the ``val`` validations
+    (``[(iteration, {metric: value})]``), and the final ``test`` metrics in
+    ``test/<timestamp>/<timestamp>.json``."""
+    lines = [dict(loss=1.0 / i, iter=i, step=i) for i in range(1, iters + 1)]
+    for it, metrics in val:
+        lines.insert(it, dict(metrics, data_time=0.1, time=0.2, step=it))
+    _write_run(osp.join(train_dir, '20260101_000000', 'vis_data'), lines)
+    test_dir = osp.join(train_dir, 'test', '20260101_000100')
+    os.makedirs(test_dir)
+    with open(osp.join(test_dir, '20260101_000100.json'), 'w') as f:
+        f.write(json.dumps(dict(test, data_time=0.1, time=0.3)) + '\n')
+
+
+def _demo_runs(tmp_path):
+    mdice = 'per_image/mDice'
+    runs = dict(transfuse=(4, [(2, {
+        'mDice': 60.0,
+        mdice: 0.5
+    }), (4, {
+        'mDice': 70.0,
+        mdice: 0.6
+    })], {
+        'mDice': 81.25,
+        mdice: 0.7,
+        'mIoU': 70.0
+    }),
+                unet=(4, [(2, {
+                    'mDice': 65.0,
+                    mdice: 0.55
+                }), (4, {
+                    'mDice': 72.0,
+                    mdice: 0.6
+                })], {
+                    'mDice': 83.5,
+                    mdice: 0.7,
+                    'mIoU': 71.0
+                }),
+                smca=(6, [(3, {
+                    'coco/bbox_mAP': 0.02
+                }), (6, {
+                    'coco/bbox_mAP': 0.05
+                })], {
+                    'coco/bbox_mAP': 0.05,
+                    'coco/bbox_mAP_50': 0.151
+                }),
+                detr=(3, [(3, {
+                    'coco/bbox_mAP': 0.0
+                })], {
+                    'coco/bbox_mAP': 0.0,
+                    'coco/bbox_mAP_50': 0.002
+                }))
+    for name, (iters, val, test) in runs.items():
+        _write_training(str(tmp_path / name), iters, val, test)
+    return [
+        summarize.Pair('TransFuse-S', str(tmp_path / 'transfuse'), 'UNet',
+                       str(tmp_path / 'unet'), ['mDice', mdice]),
+        summarize.Pair('SMCA-DETR', str(tmp_path / 'smca'), 'DETR',
+                       str(tmp_path / 'detr'),
+                       ['coco/bbox_mAP', 'coco/bbox_mAP_50']),
+    ]
+
+
+def test_comparison_table_from_scalars_files(tmp_path):
+    pairs = _demo_runs(tmp_path)
+    rows = summarize.compare_rows(pairs)
+    assert rows == [
+        [
+            'model', 'baseline', 'metric (final test)', 'model value',
+            'baseline value', 'difference', 'ahead', 'iterations'
+        ],
+        # a baseline ahead is named as such
+        [
+            'TransFuse-S', 'UNet', 'mDice', '81.2500', '83.5000', '-2.2500',
+            'UNet', '4'
+        ],
+        [
+            'TransFuse-S', 'UNet', 'per_image/mDice', '0.7000', '0.7000',
+            '+0.0000', 'tie', '4'
+        ],
+        # trainings of other lengths show both counts
+        [
+            'SMCA-DETR', 'DETR', 'coco/bbox_mAP', '0.0500', '0.0000',
+            '+0.0500', 'SMCA-DETR', '6 / 3'
+        ],
+        [
+            'SMCA-DETR', 'DETR', 'coco/bbox_mAP_50', '0.1510', '0.0020',
+            '+0.1490', 'SMCA-DETR', '6 / 3'
+        ],
+    ]
+    assert summarize.val_curve(pairs[1].model_dir,
+                               'coco/bbox_mAP') == [(3, 0.02), (6, 0.05)]
+    assert summarize.trained_iterations(pairs[0].baseline_dir) == 4
+
+    missing = pairs[0]._replace(metrics=['mAcc'])
+    with pytest.raises(KeyError, match=r"no metric 'mAcc'.*'mIoU'"):
+        summarize.compare_rows([missing])
+    with pytest.raises(ValueError, match='METRICS is empty'):
+        summarize.parse_pair(['A', 'a', 'B', 'b', ','])
+
+
+def test_curves_png_and_cli(tmp_path, capsys):
+    pairs = _demo_runs(tmp_path)
+    png = str(tmp_path / 'out' / 'curves.png')
+    argv = []
+    for p in pairs:
+        argv += [
+            '--pair', p.model, p.model_dir, p.baseline, p.baseline_dir,
+            ','.join(p.metrics)
+        ]
+    summarize.main(argv + ['--plot', png])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split(' | ')[0].strip() == 'model'
+    assert set(printed[1]) <= {'-', '+'} and len(printed) == 2 + 4 + 1
+    assert printed[-1] == f'validation curves: {png}'
+    with open(png, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+    from PIL import Image
+    image = Image.open(png).convert('RGB')
+    # one 5 x 3.6 inch panel per pair at 100 dpi
+    assert image.size == (1000, 360)
+    # both panels hold drawn curves, not a blank canvas
+    for box in ((0, 0, 500, 360), (500, 0, 1000, 360)):
+        assert len(image.crop(box).getcolors(1 << 16)) > 20
+
+    with pytest.raises(SystemExit):
+        summarize.main(['--plot', png, str(tmp_path)])
+    with pytest.raises(SystemExit):
+        summarize.main(argv + [str(tmp_path)])
