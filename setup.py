@@ -119,7 +119,7 @@ if __name__ == '__main__':
             # ONNX export and ONNX Runtime inference: mmplugin_transfuse.deploy
             'deploy': ['onnx>=1.16', 'onnxruntime>=1.17', 'onnxscript'],
             'tests': [
-                'pytest', 'pytest-xdist', 'nibabel', 'onnx>=1.16',
+                'pytest', 'pytest-xdist', 'hypothesis', 'nibabel', 'onnx>=1.16',
                 'onnxruntime>=1.17', 'onnxscript'
             ],
         },

@@ -197,7 +197,7 @@ fi
 # opendatalab/openxlab deps (they pin setuptools~=60 -> torch downgrade).
 log "mmdet, mmseg, timm and the tools' libraries"
 pip_install -c "$CONSTRAINTS" "mmdet==3.3.0" "mmsegmentation==1.2.2" "timm>=0.9" \
-  "opencv-python>=4.5,<5" ftfy regex pytest pytest-xdist nibabel scipy pycocotools psutil seaborn \
+  "opencv-python>=4.5,<5" ftfy regex pytest pytest-xdist hypothesis nibabel scipy pycocotools psutil seaborn \
   "onnx>=1.16" "onnxruntime>=1.17" onnxscript \
   Click colorama model-index pandas requests rich tabulate
 pip_install -c "$CONSTRAINTS" --no-deps "openmim==0.3.9"

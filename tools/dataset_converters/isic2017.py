@@ -33,6 +33,7 @@ from typing import Dict, List, Optional, Sequence
 from mmplugin_transfuse.data_prep.conversion import (
     check_output_outside, convert_pairs, list_images, pair_images_masks,
     report_counts, require_dir)
+from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 SPLITS = {'train': 'Training', 'val': 'Validation', 'test': 'Test_v2'}
 EXPECTED = dict(train=2000, val=150, test=600)
@@ -95,8 +96,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     args = parse_args(argv)
-    return convert(args.src, args.out, args.splits, args.size,
-                   args.mask_threshold)
+    # a source file that cannot be converted leaves no partial output
+    with removed_on_failure(args.out):
+        return convert(args.src, args.out, args.splits, args.size,
+                       args.mask_threshold)
 
 
 if __name__ == '__main__':

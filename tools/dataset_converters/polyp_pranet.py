@@ -31,6 +31,7 @@ from typing import Dict, List, Optional
 from mmplugin_transfuse.data_prep.conversion import (
     check_output_outside, convert_pairs, list_images, pair_images_masks,
     report_counts, require_dir, write_split)
+from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 TEST_SETS = ('Kvasir', 'CVC-ClinicDB', 'CVC-ColonDB', 'CVC-300',
              'ETIS-LaribPolypDB')
@@ -101,8 +102,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     args = parse_args(argv)
-    return convert(args.src, args.out, args.test_sets, args.mask_threshold,
-                   not args.no_train)
+    # a source file that cannot be converted leaves no partial output
+    with removed_on_failure(args.out):
+        return convert(args.src, args.out, args.test_sets, args.mask_threshold,
+                       not args.no_train)
 
 
 if __name__ == '__main__':

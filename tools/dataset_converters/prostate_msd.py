@@ -52,6 +52,7 @@ from mmplugin_transfuse.data_prep.msd import (check_case_header,
                                                  read_dataset_json,
                                                  training_cases,
                                                  volume_to_uint8)
+from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 
 def slice_name(volume_id: str, z: int) -> str:
@@ -144,8 +145,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     args = parse_args(argv)
-    return convert(args.src, args.out, args.val_ratio, args.seed,
-                   args.percentiles)
+    # a source file that cannot be converted leaves no partial output
+    with removed_on_failure(args.out):
+        return convert(args.src, args.out, args.val_ratio, args.seed,
+                       args.percentiles)
 
 
 if __name__ == '__main__':

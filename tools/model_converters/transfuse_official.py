@@ -29,6 +29,8 @@ Example::
     mim test mmseg $CFG --checkpoint work_dirs/transfuse_s_isic.pth
 """
 import argparse
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
@@ -181,6 +183,20 @@ def check_against_config(state_dict: Dict[str, torch.Tensor],
     model.load_state_dict(state_dict, strict=True)
 
 
+def save_atomically(obj: dict, dst: str) -> None:
+    """``torch.save`` into a temporary file next to ``dst``, renamed onto
+    ``dst`` when complete: a failed or interrupted save leaves no partial
+    ``dst``."""
+    tmp = osp.join(osp.dirname(osp.abspath(dst)),
+                   f'.{osp.basename(dst)}.tmp-{os.getpid()}')
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, dst)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
@@ -202,11 +218,22 @@ def main(argv: Optional[List[str]] = None) -> None:
         '--config the config must match it')
     args = parser.parse_args(argv)
     align_corners = args.align_corners == 'true'
-    state_dict = load_checkpoint_state_dict(args.src, 'src')
+    try:
+        state_dict = load_checkpoint_state_dict(args.src, 'src')
+    except Exception as e:  # a damaged zip/pickle can raise nearly anything
+        if isinstance(e, (FileNotFoundError, ValueError, RuntimeError)) \
+                and args.src in str(e):
+            raise  # the loader's own errors name the file
+        raise ValueError(
+            f'transfuse_official: src={args.src!r}: not a readable checkpoint '
+            f'({type(e).__name__}: {e})') from e
+    # plain copies: a damaged pickle can rebuild tensors with odd hooks or
+    # views that torch.save then refuses
+    state_dict = {k: v.detach().clone() for k, v in state_dict.items()}
     state_dict, dropped = convert_official(state_dict)
     if args.config:
         check_against_config(state_dict, args.config, align_corners)
-    torch.save(
+    save_atomically(
         {
             'state_dict': state_dict,
             'meta': dict(converted_from=args.src, align_corners=align_corners)
