@@ -12,7 +12,6 @@ Example::
     python tools/test.py <config> <ckpt> --show-dir vis   # writes predictions
 """
 import argparse
-import os.path as osp
 from typing import List, Optional
 
 from mmengine.config import Config
@@ -20,30 +19,8 @@ from mmengine.registry import RUNNERS
 
 from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
                                                      close_distributed,
+                                                     enable_visualization,
                                                      load_launch_config)
-
-
-def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
-    """Turn on the config's visualization hook (mmseg's or mmdet's)."""
-    hook = cfg.default_hooks.get('visualization')
-    if hook is None:
-        raise KeyError(
-            'default_hooks.visualization is missing from the config; '
-            '--show/--show-dir need a SegVisualizationHook or '
-            'DetVisualizationHook there')
-    hook['draw'] = True
-    hook['interval'] = 1
-    if args.show:
-        hook['show'] = True
-        hook['wait_time'] = args.wait_time
-    if args.show_dir:
-        if hook['type'].endswith('DetVisualizationHook'):
-            hook['test_out_dir'] = osp.abspath(args.show_dir)
-        else:  # SegVisualizationHook writes through the visualizer
-            cfg.visualizer['save_dir'] = args.show_dir
-        if hook['type'].endswith('SubsetSegVisualizationHook'):
-            # <show-dir>/<subset>/<image file name>, one file per sample
-            hook['test_out_dir'] = osp.abspath(args.show_dir)
 
 
 def setup_cfg(argv: Optional[List[str]] = None) -> Config:
@@ -64,7 +41,7 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
     cfg = load_launch_config(args)
     cfg.load_from = args.checkpoint  # CheckedRunner.test() checks it exists
     if args.show or args.show_dir:
-        enable_visualization(cfg, args)
+        enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {args.out}')

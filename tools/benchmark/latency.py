@@ -18,17 +18,28 @@ FLOPs are fvcore-style (one multiply-add = one FLOP) from mmengine's
 additive mask (``baddbmm``) and fused attention
 (``scaled_dot_product_attention``), see ``benchmark_utils.flop_analyzer_total``.
 
+``--backends pytorch onnxruntime`` adds, per model and size, a row for the
+model exported to ONNX (``tools/deployment/pytorch2onnx.py``'s graph, static
+shape) and run by ONNX Runtime on as many threads as torch uses, timed in
+the same rounds; ``vs_pytorch`` is its latency over the PyTorch row of the
+same model. The exported detectors include DETR's post-processing (top-k
+and box conversion, ~0.1 % of the work), the PyTorch rows do not.
+
 Examples::
 
     python tools/benchmark/latency.py                       # det + seg tables
     python tools/benchmark/latency.py --task det --sizes 512x512 \
         --extra configs/smca_detr/smca-detr-ms_r50_8xb2-50e_coco.py
     python tools/benchmark/latency.py --task seg --device cuda --runs 50
+    python tools/benchmark/latency.py --backends pytorch onnxruntime \
+        --rows TransFuse-S "(300 q)" --seg-sizes 352x352 --det-sizes 512x512
 """
 import argparse
+import os
 import os.path as osp
 import statistics
 import sys
+import tempfile
 import time
 from typing import Any, Dict, List, Sequence, Tuple
 
@@ -72,10 +83,11 @@ SEG_MODELS: List[Tuple] = [
 DET_SIZES = ['512x512', '800x1216']
 SEG_SIZES = ['192x256', '352x352']
 COLUMNS = [
-    'task', 'size', 'model', 'config', 'device', 'params_M', 'GFLOPs',
-    'latency_ms', 'latency_p25_ms', 'latency_p75_ms', 'runs',
-    'latency_ratio', 'flops_ratio', 'params_ratio'
+    'task', 'size', 'model', 'config', 'backend', 'device', 'params_M',
+    'GFLOPs', 'latency_ms', 'latency_p25_ms', 'latency_p75_ms', 'runs',
+    'latency_ratio', 'flops_ratio', 'params_ratio', 'vs_pytorch'
 ]
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def _sync(device: str) -> None:
@@ -83,25 +95,41 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_models(models: Sequence[Dict[str, Any]], inputs: torch.Tensor,
-                samples: Sequence[Any], warmup: int, runs: int,
+def time_models(runners: Dict[str, Any], warmup: int, runs: int,
                 device: str) -> Dict[str, List[float]]:
-    """Seconds per forward of each model: ``warmup`` untimed runs each,
-    then ``runs`` round-robin rounds of one timed run per model."""
-    times: Dict[str, List[float]] = {m['name']: [] for m in models}
+    """Seconds per call of each runner (name -> no-argument callable):
+    ``warmup`` untimed calls each, then ``runs`` round-robin rounds of one
+    timed call per runner."""
+    times: Dict[str, List[float]] = {name: [] for name in runners}
     with torch.no_grad():
-        for m in models:
+        for run in runners.values():
             for _ in range(warmup):
-                m['model'](inputs, list(samples), mode='tensor')
+                run()
             _sync(device)
         for _ in range(runs):
-            for m in models:
+            for name, run in runners.items():
                 _sync(device)
                 start = time.perf_counter()
-                m['model'](inputs, list(samples), mode='tensor')
+                run()
                 _sync(device)
-                times[m['name']].append(time.perf_counter() - start)
+                times[name].append(time.perf_counter() - start)
     return times
+
+
+def onnxruntime_runner(m: Dict[str, Any], inputs: torch.Tensor,
+                       folder: str):
+    """Export ``m``'s model at the shape of ``inputs``; a callable that
+    runs the ONNX model with ONNX Runtime on torch's thread count."""
+    from mmplugin_transfuse.deploy import export_onnx, export_wrapper
+    from mmplugin_transfuse.deploy.onnx_export import (_ort_session,
+                                                       output_names)
+    path = osp.join(folder, f'{len(os.listdir(folder))}.onnx')
+    model = m['model'].cpu()
+    export_onnx(export_wrapper(m['cfg'], model), inputs.cpu(), path,
+                output_names(m['cfg']))
+    session = _ort_session(path, torch.get_num_threads())
+    feed = {'input': inputs.cpu().numpy()}
+    return lambda: session.run(None, feed)
 
 
 def _quantile(values: List[float], q: float) -> float:
@@ -147,34 +175,53 @@ def benchmark_group(task: str, entries: Sequence[Tuple],
                         m['model'], inputs, samples)
                 except Exception as exc:  # a model jit cannot trace
                     print(f'FLOPs of {m["name"]} not counted: {exc!r}')
-        times = time_models(models, inputs, samples, args.warmup, args.runs,
-                            args.device)
+        runners = {}  # (model name, backend) -> callable
+        with tempfile.TemporaryDirectory() as folder:
+            for m in models:
+                if 'pytorch' in args.backends:
+                    runners[m['name'], 'pytorch'] = (
+                        lambda model=m['model']: model(
+                            inputs, list(samples), mode='tensor'))
+                if 'onnxruntime' in args.backends:
+                    runners[m['name'], 'onnxruntime'] = onnxruntime_runner(
+                        m, inputs, folder)
+            times = time_models(runners, args.warmup, args.runs, args.device)
+        first = len(rows)
         for m in models:
-            t = times[m['name']]
-            rows.append(
-                dict(
-                    task=task,
-                    size=f'{height}x{width}',
-                    model=m['name'],
-                    config=m['config'],
-                    device=args.device,
-                    params_M=common.count_params(m['model']) / 1e6,
-                    GFLOPs=flops[m['name']] / 1e9
-                    if m['name'] in flops else '',
-                    latency_ms=statistics.median(t) * 1e3,
-                    latency_p25_ms=_quantile(t, 0.25) * 1e3,
-                    latency_p75_ms=_quantile(t, 0.75) * 1e3,
-                    runs=len(t)))
-        base = rows[-len(models)]
-        for row in rows[-len(models):]:
+            for backend in args.backends:
+                t = times[m['name'], backend]
+                rows.append(
+                    dict(
+                        task=task,
+                        size=f'{height}x{width}',
+                        model=m['name'],
+                        config=m['config'],
+                        backend=backend,
+                        device=args.device
+                        if backend == 'pytorch' else 'cpu',
+                        params_M=common.count_params(m['model']) / 1e6,
+                        GFLOPs=flops[m['name']] / 1e9
+                        if m['name'] in flops else '',
+                        latency_ms=statistics.median(t) * 1e3,
+                        latency_p25_ms=_quantile(t, 0.25) * 1e3,
+                        latency_p75_ms=_quantile(t, 0.75) * 1e3,
+                        runs=len(t)))
+        group = rows[first:]
+        base = group[0]
+        by_model = {(r['model'], r['backend']): r for r in group}
+        for row in group:
             row['latency_ratio'] = row['latency_ms'] / base['latency_ms']
             row['params_ratio'] = row['params_M'] / base['params_M']
             if row['GFLOPs'] != '' and base['GFLOPs'] != '':
                 row['flops_ratio'] = row['GFLOPs'] / base['GFLOPs']
-        common.print_table(rows[-len(models):], [
-            'size', 'model', 'params_M', 'GFLOPs', 'latency_ms',
+            torch_row = by_model.get((row['model'], 'pytorch'))
+            if torch_row is not None:
+                row['vs_pytorch'] = (
+                    row['latency_ms'] / torch_row['latency_ms'])
+        common.print_table(group, [
+            'size', 'model', 'backend', 'params_M', 'GFLOPs', 'latency_ms',
             'latency_p25_ms', 'latency_p75_ms', 'latency_ratio',
-            'flops_ratio'
+            'flops_ratio', 'vs_pytorch'
         ])
     return rows
 
@@ -214,6 +261,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--runs', type=int, default=10)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--backends',
+        nargs='+',
+        choices=BACKENDS,
+        default=['pytorch'],
+        help='pytorch (eager) and/or onnxruntime (the exported model, CPU)')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (CPU)')
     parser.add_argument('--no-flops', action='store_true')
@@ -230,6 +283,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error('--runs must be >= 1 and --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         parser.error(f'--device {args.device}: no CUDA device is available')
+    if 'onnxruntime' in args.backends:
+        from mmplugin_transfuse.deploy import require_deploy_extra
+        require_deploy_extra()
     args.cfg_options = parse_cfg_options(args.cfg_options)
     return args
 

@@ -9,6 +9,7 @@ scripts and for mmseg's/mmdet's own ``train.py``/``test.py``.
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
@@ -52,6 +53,39 @@ def load_launch_config(args: argparse.Namespace) -> Config:
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.setdefault('runner_type', 'CheckedRunner')
     return cfg
+
+
+def enable_visualization(cfg: Config,
+                         show_dir: Optional[str] = None,
+                         show: bool = False,
+                         wait_time: float = 2.) -> None:
+    """Turn on the config's visualization hook (mmseg's, mmdet's or the
+    package's :class:`SubsetSegVisualizationHook`) for ``--show`` /
+    ``--show-dir``: every test image is drawn and written under
+    ``show_dir`` (and shown in a window with ``show``).
+
+    Raises:
+        KeyError: The config has no ``default_hooks.visualization``.
+    """
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise KeyError(
+            'default_hooks.visualization is missing from the config; '
+            '--show/--show-dir need a SegVisualizationHook or '
+            'DetVisualizationHook there')
+    hook['draw'] = True
+    hook['interval'] = 1
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        if hook['type'].endswith('SegVisualizationHook') and \
+                not hook['type'].endswith('SubsetSegVisualizationHook'):
+            # mmseg's hook writes through the visualizer
+            cfg.visualizer['save_dir'] = show_dir
+        else:
+            # <show_dir>/[<test set>/]<image file name>
+            hook['test_out_dir'] = osp.abspath(show_dir)
 
 
 def close_distributed() -> None:

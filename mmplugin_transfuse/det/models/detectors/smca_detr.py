@@ -7,6 +7,7 @@ from mmdet.models.detectors import DETR
 from mmdet.models.layers import SinePositionalEncoding
 from mmdet.registry import MODELS
 from mmdet.structures import OptSampleList
+import torch
 from torch import Tensor, nn
 
 from ..layers import SMCATransformerDecoder, SMCATransformerEncoder
@@ -32,6 +33,21 @@ def check_stride(owner: str, stride: int, pad_hw: Tuple[int, int],
             f'{owner}: stride {stride} (`{field}`) does not match the '
             f'feature map: input {pad_hw[0]}x{pad_hw[1]} gave '
             f'{feat_hw[0]}x{feat_hw[1]}')
+
+
+def image_wh(batch_data_samples: OptSampleList, like: Tensor) -> Tensor:
+    """Each image's unpadded ``(w, h)`` from ``img_shape``, ``(bs, 2)``
+    float32 on ``like``'s device.
+
+    Built by arithmetic on a tensor rather than ``new_tensor(list)``, so
+    that traced sizes (``torch.export``, ONNX export with dynamic H and W)
+    stay symbolic instead of being frozen into the graph.
+    """
+    one = like.new_ones((), dtype=torch.float32)
+    return torch.stack([
+        torch.stack([one * sample.img_shape[1], one * sample.img_shape[0]])
+        for sample in batch_data_samples
+    ])
 
 
 @MODELS.register_module()
@@ -146,10 +162,9 @@ class SMCADETR(DETR):
         check_stride('SMCADETR', self.feat_stride,
                      batch_data_samples[0].batch_input_shape,
                      (feat_h, feat_w), 'model.feat_stride')
-        img_hw = feat.new_tensor(
-            [sample.img_shape[:2] for sample in batch_data_samples])
         decoder_inputs_dict.update(
-            valid_wh=img_hw.flip(-1) / self.center_stride,
+            valid_wh=image_wh(batch_data_samples, feat).to(feat.dtype) /
+            self.center_stride,
             feat_hw=(feat_h, feat_w))
         return encoder_inputs_dict, decoder_inputs_dict
 

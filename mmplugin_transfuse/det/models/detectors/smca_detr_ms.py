@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from ..layers import (SMCADWConvEncoder, SMCAMultiScaleDecoder,
                       SMCAMultiScaleEncoder)
-from .smca_detr import SMCADETR, check_stride, resnet_stride
+from .smca_detr import SMCADETR, check_stride, image_wh, resnet_stride
 
 
 @MODELS.register_module()
@@ -173,9 +173,7 @@ class SMCADETRMultiScale(SMCADETR):
             inputs.update(
                 spatial_shapes=shapes, level_start_index=level_start_index)
         feat = encoder_inputs_dict['feat']
-        img_wh = feat.new_tensor(
-            [sample.img_shape[:2] for sample in batch_data_samples],
-            dtype=torch.float32).flip(-1)
+        img_wh = image_wh(batch_data_samples, feat)
         strides = feat.new_tensor(self.feat_strides, dtype=torch.float32)
         decoder_inputs_dict.update(
             memory_pos=encoder_inputs_dict['feat_pos'],

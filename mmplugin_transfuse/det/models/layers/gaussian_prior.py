@@ -118,7 +118,8 @@ def gaussian_log_prior(points: Tensor,
     out_dtype = dtype if dtype is not None else points.dtype
     floor = torch.finfo(out_dtype).min / 4
     bs, num_queries, num_heads, _ = points.shape
-    height, width = int(feat_hw[0]), int(feat_hw[1])
+    # no int(): traced (symbolic) sizes must stay symbolic for export
+    height, width = feat_hw
     # (bs, nq, nh, c) -> (bs, nh, nq, c), contiguous: the small per-axis
     # tensors take the attention's layout (elementwise results follow their
     # inputs' strides), so the full-size sum needs no permute afterwards

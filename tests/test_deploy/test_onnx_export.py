@@ -1,0 +1,213 @@
+"""ONNX export of both models: ONNX Runtime against PyTorch, static and
+dynamic shapes, and the config's own test loop on the exported model."""
+import glob
+import os.path as osp
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from tests.conftest import CONFIG_ROOT, load_tool
+
+pytest.importorskip('onnxruntime')
+pytest.importorskip('onnxscript')
+
+from mmplugin_transfuse.deploy import (build_model,  # noqa: E402
+                                       compare_with_pytorch, export_onnx,
+                                       export_wrapper)
+from mmplugin_transfuse.deploy.onnx_export import output_names  # noqa: E402
+
+pytorch2onnx = load_tool('deployment/pytorch2onnx.py')
+onnx_test = load_tool('deployment/onnx_test.py')
+
+
+def _config(pattern: str) -> str:
+    found = sorted(glob.glob(osp.join(CONFIG_ROOT, pattern)))
+    assert found, pattern
+    return found[0]
+
+
+SEG_CFG = _config('transfuse/transfuse-s_r34-deit-s_*synthetic-polyp-128x128.py')
+SMCA_CFG = _config('smca_detr/smca-detr_r18_*synthetic-shapes-*.py')
+SMCA_MS_CFG = _config('smca_detr/smca-detr-ms_r18_*synthetic-shapes-*.py')
+# tiny versions of the synthetic configs (export time grows with the graph)
+SEG_TINY = {'model.backbone.global_branch.depth': 2}
+SMCA_TINY = {'model.encoder.num_layers': 1, 'model.decoder.num_layers': 2}
+SMCA_MS_TINY = {'model.decoder.num_layers': 2}
+
+
+def _cli(options: dict) -> list:
+    """``--cfg-options`` arguments."""
+    return [f'{key}={value}' for key, value in options.items()]
+
+
+def _load(path: str, tiny: dict) -> Config:
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict(tiny)
+    return cfg
+
+
+def _save_random_checkpoint(cfg: Config, path: str) -> None:
+    model = build_model(cfg, None)
+    torch.manual_seed(0)
+    model.init_weights()
+    torch.save({'state_dict': model.state_dict()}, path)
+
+
+def test_segmentation_dynamic_export_matches_pytorch(tmp_path):
+    """TransFuse-S: dynamic N, H, W; ORT logits equal the segmentor's
+    ``mode='tensor'`` output on two batch sizes and sizes (the tool checks
+    and exits 0), and a perturbed model is caught (exit 1 path)."""
+    ckpt, out = str(tmp_path / 'seg.pth'), str(tmp_path / 'seg.onnx')
+    cfg = _load(SEG_CFG, SEG_TINY)
+    _save_random_checkpoint(cfg, ckpt)
+    status = pytorch2onnx.main([
+        SEG_CFG, ckpt, '--out', out, '--shape', '64', '64', '--dynamic',
+        '--cfg-options', *_cli(SEG_TINY)
+    ])
+    assert status == 0
+    model = build_model(cfg, ckpt)
+    wrapper = export_wrapper(cfg, model)
+    x = torch.randn(3, 3, 96, 48)
+    with torch.no_grad():
+        expected = model(x, None, mode='tensor')
+    rows = compare_with_pytorch(wrapper, out, [x], output_names(cfg))
+    assert [r['output'] for r in rows] == ['seg_logits']
+    assert rows[0]['ok'] and rows[0]['max_rel'] <= 1e-4
+    assert expected.shape == (3, 1, 24, 12)  # fused 1/4 head, 1 channel
+    # the same ONNX file against a changed model: the check must fail
+    with torch.no_grad():
+        model.decode_head.conv_seg.bias.add_(1.)
+    rows = compare_with_pytorch(wrapper, out, [x], output_names(cfg))
+    assert not rows[0]['ok']
+
+
+def _det_samples(x):
+    from mmdet.structures import DetDataSample
+    h, w = x.shape[-2:]
+    return [
+        DetDataSample(
+            metainfo=dict(
+                img_shape=(h, w), batch_input_shape=(h, w),
+                scale_factor=(1., 1.), ori_shape=(h, w)))
+        for _ in range(x.shape[0])
+    ]
+
+
+@pytest.mark.parametrize(
+    'path,tiny,dynamic', [(SMCA_CFG, SMCA_TINY, True),
+                          (SMCA_MS_CFG, SMCA_MS_TINY, False)],
+    ids=['single-scale-dynamic', 'multi-scale-static'])
+def test_detection_export_equals_predict(tmp_path, path, tiny, dynamic):
+    """SMCA-DETR: ``dets`` / ``labels`` of ONNX Runtime equal
+    ``model.predict(input, samples, rescale=False)`` (mmdet's own
+    post-processing), at a second input size when dynamic."""
+    import onnxruntime as ort
+    cfg = _load(path, tiny)
+    model = build_model(cfg, None)
+    torch.manual_seed(0)
+    model.init_weights()
+    model.eval()
+    divisor = max(getattr(model, 'feat_strides', None)
+                  or [model.feat_stride])
+    shape = (2 * divisor, 3 * divisor)
+    example = torch.randn(1, 3, *shape)
+    out = str(tmp_path / 'det.onnx')
+    wrapper = export_wrapper(cfg, model)
+    export_onnx(wrapper, example, out, output_names(cfg),
+                dynamic_divisor=divisor if dynamic else None)
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    sizes = [shape] + ([(3 * divisor, 2 * divisor)] if dynamic else [])
+    k = cfg.model.test_cfg.get('max_per_img', cfg.model.num_queries)
+    for size in sizes:
+        x = torch.randn(1, 3, *size)
+        dets, labels = session.run(['dets', 'labels'], {'input': x.numpy()})
+        assert dets.shape == (1, k, 5) and labels.shape == (1, k)
+        with torch.no_grad():
+            pred = model.predict(x, _det_samples(x),
+                                 rescale=False)[0].pred_instances
+        got = torch.from_numpy(dets[0])
+        torch.testing.assert_close(got[:, :4], pred.bboxes, atol=1e-3 *
+                                   max(size), rtol=0)
+        torch.testing.assert_close(got[:, 4], pred.scores, atol=1e-5, rtol=0)
+        assert labels[0].tolist() == pred.labels.tolist()
+        assert (got[:, [0, 2]] <= size[1]).all()  # clamped to the image
+        assert (got[:, [1, 3]] <= size[0]).all()
+
+
+def _seg_data_options(root: str) -> list:
+    # mmseg's visualization hook reads `runner.iter`, which builds the
+    # train loop: the train set must exist too
+    return [
+        f'{loader}.{key}' for loader in ('train_dataloader', 'test_dataloader')
+        for key in (f'dataset.data_root={root}', 'num_workers=0',
+                    'persistent_workers=False')
+    ]
+
+
+def test_onnx_test_metrics_equal_pytorch(tmp_path, synthetic_polyp_root):
+    """``onnx_test.py`` runs the config's test loop on the ONNX model: the
+    same per-image Dice / IoU as the PyTorch checkpoint through the stock
+    test loop, to 3 decimals, and --show-dir writes one image per sample."""
+    test_tool = load_tool('test.py')
+    ckpt, out = str(tmp_path / 'seg.pth'), str(tmp_path / 'seg.onnx')
+    cfg = _load(SEG_CFG, SEG_TINY)
+    _save_random_checkpoint(cfg, ckpt)
+    assert pytorch2onnx.main([
+        SEG_CFG, ckpt, '--out', out, '--cfg-options', *_cli(SEG_TINY)
+    ]) == 0
+    options = _cli(SEG_TINY) + _seg_data_options(synthetic_polyp_root)
+    from mmengine.registry import RUNNERS
+    cfg_pt = test_tool.setup_cfg([
+        SEG_CFG, ckpt, '--work-dir', str(tmp_path / 'pt'),
+        '--cfg-options', *options])
+    cfg_pt.test_dataloader.batch_size = 1
+    ref = RUNNERS.build(cfg_pt).test()
+    show = tmp_path / 'show'
+    # mmengine keeps one Visualizer per name and process: a new name, so
+    # this run's drawing goes to its own --show-dir
+    got = onnx_test.main([
+        SEG_CFG, out, '--work-dir', str(tmp_path / 'ort'), '--show-dir',
+        str(show), '--cfg-options', *options,
+        f'visualizer.name=onnx_test_{tmp_path.name}'])
+    keys = [k for k in ref if 'mDice' in k or 'mIoU' in k]
+    assert keys
+    for key in keys:
+        assert round(got[key], 3) == round(ref[key], 3), key
+    num_val = len(open(osp.join(synthetic_polyp_root, 'splits',
+                                'val.txt')).read().split())
+    assert len(list(show.rglob('*.jpg')) + list(show.rglob('*.png'))) == \
+        num_val
+
+
+def test_missing_extra_names_it(monkeypatch):
+    from mmplugin_transfuse.deploy import require_deploy_extra
+    # a None entry in sys.modules makes `import onnxruntime` fail
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)
+    with pytest.raises(ImportError, match=r'onnxruntime.*'
+                       r'mmplugin_transfuse\[deploy\]'):
+        require_deploy_extra()
+
+
+def test_latency_rows_for_onnxruntime(tmp_path):
+    """``latency.py --backends pytorch onnxruntime``: a row per backend, the
+    ONNX Runtime row's ``vs_pytorch`` is its latency over the same model's
+    PyTorch row of the same run."""
+    import csv
+    latency = load_tool('benchmark/latency.py')
+    out = str(tmp_path / 'latency.csv')
+    latency.main([
+        '--task', 'seg', '--seg-models', SEG_CFG, '--seg-sizes', '64x64',
+        '--runs', '2', '--warmup', '0', '--no-flops', '--backends',
+        'pytorch', 'onnxruntime', '--cfg-options', *_cli(SEG_TINY),
+        '--out', out
+    ])
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    assert [r['backend'] for r in rows] == ['pytorch', 'onnxruntime']
+    torch_row, ort_row = rows
+    assert int(ort_row['runs']) == 2
+    assert float(ort_row['vs_pytorch']) == pytest.approx(
+        float(ort_row['latency_ms']) / float(torch_row['latency_ms']))
+    assert float(torch_row['vs_pytorch']) == 1.0
