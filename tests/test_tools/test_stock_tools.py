@@ -291,16 +291,16 @@ def test_demo_script_errors_name_the_input(tmp_path):
                  str(tmp_path))
 
 
-# ------------------------------------------------------- seg FLOPs tool
+# ----------------------------------------------------------- FLOPs tool
 
 
-def test_get_flops_seg_matches_transfuse_tool_and_takes_unet():
-    tool = load_tool('analysis_tools/get_flops_seg.py')
+def test_get_flops_matches_transfuse_tool_and_takes_unet():
+    from mmplugin_transfuse.utils.flops import get_complexity
     # the TransFuse-only tool counts the same model identically
     params, flops = load_tool(
         'analysis_tools/transfuse_params_flops.py').complexity(
             SEG_CFG, (64, 64))
-    result = tool.seg_complexity(SEG_CFG, (64, ))
+    result = get_complexity(SEG_CFG, (64, ))
     assert (result['params'], result['flops']) == (params, flops)
     assert result['shape'] == (3, 64, 64)
     # any mmseg config: the stock UNet baseline; a fully convolutional
@@ -308,13 +308,7 @@ def test_get_flops_seg_matches_transfuse_tool_and_takes_unet():
     unet = osp.join(CONFIG_ROOT, 'baselines',
                     'unet-s5-d16-c16_fcn_1xb4-600it_synthetic-polyp-'
                     '128x128.py')
-    small = tool.seg_complexity(unet, (32, 32))
-    big = tool.seg_complexity(unet, (64, 64))
+    small = get_complexity(unet, (32, 32))
+    big = get_complexity(unet, (64, 64))
     assert big['flops'] == 4 * small['flops'] > 0
     assert big['params'] == small['params']
-
-
-def test_get_flops_seg_rejects_a_detection_config():
-    tool = load_tool('analysis_tools/get_flops_seg.py')
-    with pytest.raises(ValueError, match="default_scope is 'mmdet'"):
-        tool.seg_complexity(SMCA_CFG, (64, 64))
