@@ -89,7 +89,8 @@ def seg_run(tmp_path_factory):
         TRANSFUSE, osp.join(work, 'transfuse_tiny.py'), root, 32,
         **{'model.backbone.global_branch.depth': 1,
            'train_cfg.max_iters': 3, 'train_cfg.val_interval': 3,
-           'default_hooks.checkpoint.interval': 3})
+           'default_hooks.checkpoint.interval': 3,
+           'randomness.seed': 0})
     log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
                work])
     return config, work, log
@@ -106,6 +107,43 @@ def test_dist_train_transfuse_one_image_per_process(seg_run):
     assert osp.isfile(osp.join(work, 'iter_3.pth'))
     with open(osp.join(work, 'last_checkpoint')) as f:
         assert f.read().strip().endswith('iter_3.pth')
+
+
+def test_two_nodes_train_like_two_processes_on_one_node(seg_run, tmp_path):
+    """Two torchrun agents (NNODES=2, node ranks 0 and 1, one process each,
+    MASTER_ADDR=127.0.0.1) through tools/dist_train.sh: the same weights
+    after 3 iterations and the same validation metrics as the 2-process
+    run on one node (same seed, same total batch of 2)."""
+    config, work, log = seg_run
+    nodes_work = str(tmp_path / 'nodes')
+    path = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH'))
+                           if p)
+    env = dict(os.environ, PYTHON=sys.executable, PORT=free_port(),
+               OMP_NUM_THREADS='1', PYTHONPATH=path, NNODES='2',
+               MASTER_ADDR='127.0.0.1')
+    cmd = ['bash', 'tools/dist_train.sh', config, '1', '--work-dir',
+           nodes_work]
+    agents = [
+        subprocess.Popen(cmd, cwd=REPO_ROOT, env=dict(env, NODE_RANK=str(r)),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True) for r in (0, 1)
+    ]
+    outs = [a.communicate(timeout=300)[0] for a in agents]
+    for a, out in zip(agents, outs):
+        assert a.returncode == 0, out[-3000:]
+    assert 'GPU number: 2' in outs[0]  # world size 2 over the two agents
+    one = torch.load(osp.join(work, 'iter_3.pth'), weights_only=True)
+    two = torch.load(osp.join(nodes_work, 'iter_3.pth'), weights_only=True)
+    for k, v in one['state_dict'].items():
+        torch.testing.assert_close(two['state_dict'][k], v, msg=k)
+
+    def val(text):
+        (line, ) = [x for x in text.splitlines()
+                    if 'Iter(val) [3/3]' in x and 'mDice' in x]
+        found = dict(re.findall(r'(\w+): ([\d.]+)', line))
+        return {k: found[k] for k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
+
+    assert val(outs[0]) == val(log)
 
 
 def metrics(log: str) -> dict:
