@@ -34,8 +34,8 @@ if [[ "${DEMO_FULL:-0}" == 1 ]]; then
 else
   SEG_CONFIG=${SEG_CONFIG-configs/transfuse/transfuse-s_r34-deit-s_1xb4-100_synthetic-polyp-128x128.py}
   SEG_BASELINE=${SEG_BASELINE-configs/baselines/unet-s5-d16-c16_fcn_1xb4-100_synthetic-polyp-128x128.py}
-  DET_CONFIG=${DET_CONFIG-configs/smca_detr/smca-detr_r18_1xb8-300_synthetic-shapes-128x128.py}
-  DET_BASELINE=${DET_BASELINE-configs/baselines/detr_r18_1xb8-300_synthetic-shapes-128x128.py}
+  DET_CONFIG=${DET_CONFIG-configs/smca_detr/smca-detr_r18_1xb8-200_synthetic-shapes-128x128.py}
+  DET_BASELINE=${DET_BASELINE-configs/baselines/detr_r18_1xb8-200_synthetic-shapes-128x128.py}
 fi
 WORK=work_dirs/demo
 CORES=$(nproc 2>/dev/null || echo 1)
@@ -104,7 +104,7 @@ for name in "${RUNS[@]}"; do
   echo "  checkpoint $(cat "$run/last_checkpoint"), test log $(ls "$run"/test/*/*.log | head -1)"
   if [[ -d "$run/show" ]]; then
     # mmseg writes PNGs, mmdet keeps the image's own name (.jpg here)
-    shown=$(find "$run/show" -type f \( -name '*.png' -o -name '*.jpg' \) | head -1)
+    shown=$(find "$run/show" -type f \( -name '*.png' -o -name '*.jpg' \) -print -quit)
     echo "  --show-dir images (ground truth | prediction) ${shown:+$(dirname "$shown")}"
   fi
 done

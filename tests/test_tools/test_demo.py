@@ -26,9 +26,9 @@ SEG_PAIR = (_config(
             _config('baselines',
                     'unet-s5-d16-c16_fcn_1xb4-100_synthetic-polyp-128x128.py'))
 DET_PAIR = (_config('smca_detr',
-                    'smca-detr_r18_1xb8-300_synthetic-shapes-128x128.py'),
+                    'smca-detr_r18_1xb8-200_synthetic-shapes-128x128.py'),
             _config('baselines',
-                    'detr_r18_1xb8-300_synthetic-shapes-128x128.py'))
+                    'detr_r18_1xb8-200_synthetic-shapes-128x128.py'))
 SEG_PAIR_FULL = (
     _config('transfuse',
             'transfuse-s_r34-deit-s_1xb8-200_synthetic-polyp-128x128.py'),
@@ -75,7 +75,7 @@ def test_each_pair_shares_data_budget_and_seed(full):
     for (model, baseline), budget in (((SEG_PAIR_FULL, (200, 8)) if full else
                                        (SEG_PAIR, (100, 4))),
                                       ((DET_PAIR_FULL, (1500, 8)) if full else
-                                       (DET_PAIR, (300, 8)))):
+                                       (DET_PAIR, (200, 8)))):
         a, b = Config.fromfile(model), Config.fromfile(baseline)
         for key in RUN_KEYS:
             assert a[key] == b[key], (model, baseline, key)

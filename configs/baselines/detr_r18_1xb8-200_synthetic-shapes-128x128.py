@@ -1,5 +1,5 @@
 # mmdet's DETR as the baseline of the SMCA-DETR demo config
-# (configs/smca_detr/smca-detr_r18_1xb8-300_synthetic-shapes-128x128.py):
+# (configs/smca_detr/smca-detr_r18_1xb8-200_synthetic-shapes-128x128.py):
 # the same backbone, neck, layer counts, FFN, dropout, queries, data,
 # schedule and seed; what differs is what SMCA changes, so here mmdet's DETR
 # parts as `mmdet::detr/detr_r50_8xb2-150e_coco.py` sets them: `DETR`, the
@@ -7,7 +7,7 @@
 # cross-entropy (no-object weight 0.1) and its matching costs. The model
 # dict equals tools/benchmark/convergence.py's `DETR` on its CPU preset.
 #   mim train mmdet configs/baselines/<this file> --work-dir work_dirs/demo/detr
-_base_ = ['../smca_detr/smca-detr_r18_1xb8-300_synthetic-shapes-128x128.py']
+_base_ = ['../smca_detr/smca-detr_r18_1xb8-200_synthetic-shapes-128x128.py']
 attn = dict(embed_dims=256, num_heads=8, dropout=0.1, batch_first=True)
 model = dict(
     type='DETR',

@@ -1,7 +1,7 @@
 # `make demo`: SMCA-DETR on the convergence study's recipe
-# (tools/benchmark/convergence.py, CPU preset), cut to 300 iterations, next
+# (tools/benchmark/convergence.py, CPU preset), cut to 200 iterations, next
 # to mmdet's DETR trained the same way
-# (configs/baselines/detr_r18_1xb8-300_synthetic-shapes-128x128.py): the
+# (configs/baselines/detr_r18_1xb8-200_synthetic-shapes-128x128.py): the
 # paper's claim is that the Gaussian prior makes DETR converge much faster.
 # * Data: synthetic shapes at 128 px, 1-4 shapes of 3 classes per image,
 #   2000 train / 200 val (data seed 0), in their own folder:
@@ -12,7 +12,7 @@
 #   init, 20 queries) with the study's transformer: 3 encoder + 3 decoder
 #   layers, FFN 1024, dropout 0.1; the prior in the study's unit (below).
 # * Schedule: batch 8, AdamW lr 1e-4 constant (weight decay 1e-4, backbone
-#   at the full rate), grad-norm clip 0.1, no warm-up; validation every 100.
+#   at the full rate), grad-norm clip 0.1, no warm-up; validation every 50.
 #   mim train mmdet configs/smca_detr/<this file> --work-dir work_dirs/demo/smca
 _base_ = ['./smca-detr_r18_1xb8-36e_synthetic-shapes-160x160.py']
 num_classes = 3
@@ -67,11 +67,11 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
 
-max_iters = 300
+max_iters = 200
 train_cfg = dict(_delete_=True,
                  type='IterBasedTrainLoop',
                  max_iters=max_iters,
-                 val_interval=100)
+                 val_interval=50)
 optim_wrapper = dict(_delete_=True,
                      type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
