@@ -11,7 +11,11 @@ The script only turns its options into config fields. What happens before
 and around training (every path the config names checked first, one error
 listing the missing ones; ``--launcher pytorch`` on a machine without CUDA
 runs DDP with gloo) is :class:`mmplugin_transfuse.engine.CheckedRunner`'s
-job, used unless the config sets another ``runner_type``.
+job, used unless the config sets another ``runner_type``; it also checks the
+checkpoint ``--resume`` picks (the newest valid one of the work dir when the
+newest is broken). On SIGTERM or SIGUSR1 the runtime's
+``PreemptionCheckpointHook`` finishes the iteration, writes a checkpoint and
+exits with status 75; ``--resume`` continues from it.
 
 Example::
 

@@ -41,7 +41,8 @@ class Record(Hook):
 
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         x = data_batch['inputs']
-        self.inputs.append((torch.stack(x) if isinstance(x, list) else x).clone())
+        x = torch.stack(x) if isinstance(x, list) else x
+        self.inputs.append(x.clone())
         self.lrs.append(runner.optim_wrapper.get_lr()['lr'][0])
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,

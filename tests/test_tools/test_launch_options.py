@@ -43,7 +43,11 @@ def test_test_options_to_config(tmp_path):
     assert cfg.test_evaluator[-1] == dict(
         type='mmengine.DumpResults', out_file_path='preds.pkl')
     assert cfg.default_hooks.visualization.draw is True
-    assert cfg.visualizer.save_dir == str(tmp_path / 'vis')
+    # the seg runtime's SubsetSegVisualizationHook writes the files itself
+    assert cfg.default_hooks.visualization.type == \
+        'SubsetSegVisualizationHook'
+    assert cfg.default_hooks.visualization.test_out_dir == str(
+        tmp_path / 'vis')
     with pytest.raises(ValueError, match='--out must be a .pkl file'):
         setup_cfg([UNET, 'model.pth', '--out', 'preds.json'])
 
