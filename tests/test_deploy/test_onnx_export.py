@@ -55,18 +55,29 @@ def _save_random_checkpoint(cfg: Config, path: str) -> None:
     torch.save({'state_dict': model.state_dict()}, path)
 
 
-def test_segmentation_dynamic_export_matches_pytorch(tmp_path):
-    """TransFuse-S: dynamic N, H, W; ORT logits equal the segmentor's
-    ``mode='tensor'`` output on two batch sizes and sizes (the tool checks
-    and exits 0), and a perturbed model is caught (exit 1 path)."""
-    ckpt, out = str(tmp_path / 'seg.pth'), str(tmp_path / 'seg.onnx')
+@pytest.fixture(scope='module')
+def seg_export(tmp_path_factory):
+    """A random TransFuse-S checkpoint and its dynamic ONNX export, made by
+    the tool's command line (which checks ORT against PyTorch on two
+    batch sizes and input sizes and returns 0 when they agree)."""
+    folder = tmp_path_factory.mktemp('seg_export')
+    ckpt, out = str(folder / 'seg.pth'), str(folder / 'seg.onnx')
     cfg = _load(SEG_CFG, SEG_TINY)
     _save_random_checkpoint(cfg, ckpt)
     status = pytorch2onnx.main([
         SEG_CFG, ckpt, '--out', out, '--shape', '64', '64', '--dynamic',
         '--cfg-options', *_cli(SEG_TINY)
     ])
+    return status, ckpt, out
+
+
+def test_segmentation_dynamic_export_matches_pytorch(seg_export):
+    """TransFuse-S: dynamic N, H, W; ORT logits equal the segmentor's
+    ``mode='tensor'`` output at a third batch size and size, and a
+    perturbed model is caught (the tool's exit-1 path)."""
+    status, ckpt, out = seg_export
     assert status == 0
+    cfg = _load(SEG_CFG, SEG_TINY)
     model = build_model(cfg, ckpt)
     wrapper = export_wrapper(cfg, model)
     x = torch.randn(3, 3, 96, 48)
@@ -146,17 +157,13 @@ def _seg_data_options(root: str) -> list:
     ]
 
 
-def test_onnx_test_metrics_equal_pytorch(tmp_path, synthetic_polyp_root):
+def test_onnx_test_metrics_equal_pytorch(tmp_path, synthetic_polyp_root,
+                                         seg_export):
     """``onnx_test.py`` runs the config's test loop on the ONNX model: the
     same per-image Dice / IoU as the PyTorch checkpoint through the stock
     test loop, to 3 decimals, and --show-dir writes one image per sample."""
     test_tool = load_tool('test.py')
-    ckpt, out = str(tmp_path / 'seg.pth'), str(tmp_path / 'seg.onnx')
-    cfg = _load(SEG_CFG, SEG_TINY)
-    _save_random_checkpoint(cfg, ckpt)
-    assert pytorch2onnx.main([
-        SEG_CFG, ckpt, '--out', out, '--cfg-options', *_cli(SEG_TINY)
-    ]) == 0
+    _, ckpt, out = seg_export
     options = _cli(SEG_TINY) + _seg_data_options(synthetic_polyp_root)
     from mmengine.registry import RUNNERS
     cfg_pt = test_tool.setup_cfg([
@@ -190,12 +197,24 @@ def test_missing_extra_names_it(monkeypatch):
         require_deploy_extra()
 
 
-def test_latency_rows_for_onnxruntime(tmp_path):
+def test_latency_rows_for_onnxruntime(tmp_path, seg_export, monkeypatch):
     """``latency.py --backends pytorch onnxruntime``: a row per backend, the
     ONNX Runtime row's ``vs_pytorch`` is its latency over the same model's
-    PyTorch row of the same run."""
+    PyTorch row of the same run. (The export itself is the fixture's,
+    copied, rather than made again: it is tested above.)"""
     import csv
+    import shutil
+
+    import mmplugin_transfuse.deploy as deploy
     latency = load_tool('benchmark/latency.py')
+    exported = []
+
+    def copy_export(wrapper, example, path, names, **kwargs):
+        assert tuple(example.shape) == (1, 3, 64, 64)
+        exported.append(path)
+        shutil.copy(seg_export[2], path)
+
+    monkeypatch.setattr(deploy, 'export_onnx', copy_export)
     out = str(tmp_path / 'latency.csv')
     latency.main([
         '--task', 'seg', '--seg-models', SEG_CFG, '--seg-sizes', '64x64',
@@ -205,6 +224,7 @@ def test_latency_rows_for_onnxruntime(tmp_path):
     ])
     with open(out) as f:
         rows = list(csv.DictReader(f))
+    assert len(exported) == 1
     assert [r['backend'] for r in rows] == ['pytorch', 'onnxruntime']
     torch_row, ort_row = rows
     assert int(ort_row['runs']) == 2
