@@ -4,6 +4,8 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmseg.registry import METRICS
+
+import mmplugin_transfuse  # noqa: F401  registers SurfaceDistanceMetric
 from .helpers import run_metric, sample
 
 CLASSES = ('background', 'a', 'b')
@@ -22,8 +24,14 @@ def _2d_samples():
     ]
 
 
-def test_surface_metric_2d_nan_policy():
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    # every test builds from mmseg's registry, whatever ran before it in
+    # this worker
     init_default_scope('mmseg')
+
+
+def test_surface_metric_2d_nan_policy():
     metric = METRICS.build(
         dict(type='SurfaceDistanceMetric', class_indices=[1]))
     res = run_metric(metric, _2d_samples(), CLASSES)

@@ -3,9 +3,18 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from mmseg.registry import METRICS
+
+import mmplugin_transfuse  # noqa: F401  registers PerVolumeDiceMetric
 from .helpers import run_metric, sample
 
 CLASSES = ('background', 'PZ', 'TZ')
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    # every test builds from mmseg's registry, whatever ran before it in
+    # this worker
+    init_default_scope('mmseg')
 
 
 def _slices():
@@ -18,7 +27,6 @@ def _slices():
 
 
 def test_per_volume_dice_hand_computed():
-    init_default_scope('mmseg')
     metric = METRICS.build(dict(type='PerVolumeDiceMetric'))
     res = run_metric(metric, _slices(), CLASSES)
     # v1, PZ: I = 1 + 1, P = 1 + 2, G = 2 + 1 -> 4/6 ; TZ: I=1 P=2 G=1 -> 2/3
