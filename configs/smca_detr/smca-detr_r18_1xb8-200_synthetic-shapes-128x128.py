@@ -40,22 +40,11 @@ model = dict(
             prior_unit=8 / 25)),
     bbox_head=dict(num_classes=num_classes))
 
-backend_args = None
-train_pipeline = [
-    dict(type='CheckedLoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                    'scale_factor'))
-]
+# the base's pipelines at this size
+train_pipeline, test_pipeline = ([
+    dict(step, scale=img_scale) if step['type'] == 'Resize' else step
+    for step in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
 train_dataloader = dict(batch_size=8,
                         sampler=dict(type='InfiniteSampler', shuffle=True),
                         dataset=dict(data_root=data_root,

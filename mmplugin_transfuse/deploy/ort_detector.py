@@ -65,12 +65,12 @@ class ONNXRuntimeDetector(BaseDetector):
         return self.add_pred_to_datasample(batch_data_samples, results)
 
     def extract_feat(self, batch_inputs: Tensor):
-        raise NotImplementedError(
+        raise RuntimeError(
             'ONNXRuntimeDetector runs the whole exported network; it has no '
             'separate feature extractor')
 
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> dict:
-        raise NotImplementedError(
+        raise RuntimeError(
             'ONNXRuntimeDetector is for inference only (the ONNX model has '
             'no gradients); train the PyTorch config instead')

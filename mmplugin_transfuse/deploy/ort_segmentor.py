@@ -73,11 +73,11 @@ class ONNXRuntimeSegmentor(BaseSegmentor):
         return self.postprocess_result(seg_logits, data_samples)
 
     def extract_feat(self, inputs: Tensor):
-        raise NotImplementedError(
+        raise RuntimeError(
             'ONNXRuntimeSegmentor runs the whole exported network; it has no '
             'separate feature extractor')
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        raise NotImplementedError(
+        raise RuntimeError(
             'ONNXRuntimeSegmentor is for inference only (the ONNX model has '
             'no gradients); train the PyTorch config instead')
