@@ -3,19 +3,15 @@
 # 50 epochs - with mmdet's own `DETR` detector and `DETRHead` (no prior, no
 # centre-conditioned boxes).
 _base_ = './smca-detr_r50_8xb2-50e_coco.py'
+__layer = _base_.model.decoder.layer_cfg
 model = dict(
     type='DETR',
     decoder=dict(
+        # mmdet's DETR decoder layer: the SMCA layer's attention and FFN
+        # without its prior settings
         layer_cfg=dict(
             _delete_=True,
-            self_attn_cfg=dict(
-                embed_dims=256, num_heads=8, dropout=0.1, batch_first=True),
-            cross_attn_cfg=dict(
-                embed_dims=256, num_heads=8, dropout=0.1, batch_first=True),
-            ffn_cfg=dict(
-                embed_dims=256,
-                feedforward_channels=2048,
-                num_fcs=2,
-                ffn_drop=0.1,
-                act_cfg=dict(type='ReLU', inplace=True)))),
+            self_attn_cfg=__layer.self_attn_cfg,
+            cross_attn_cfg=__layer.cross_attn_cfg,
+            ffn_cfg=__layer.ffn_cfg)),
     bbox_head=dict(type='DETRHead'))
