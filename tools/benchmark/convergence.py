@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Convergence study: SMCA-DETR vs mmdet's DETR and Conditional DETR.
+"""Convergence study: SMCA-DETR vs mmdet's DETR-family detectors.
 
 SMCA's claim (Gao et al., ICCV 2021, Fig. 1 / Sec. 4) is that the Gaussian
 prior in the co-attention makes DETR converge much faster. This script
@@ -24,8 +24,17 @@ encoder blocks, per-level priors with scale-selection attention; see
 ``mmdet::conditional_detr/conditional-detr_r50_8xb2-50e_coco.py`` and the
 package's two synthetic-shapes SMCA configs (``MODELS``); the shared parts
 (backbone, neck inputs, layer counts, FFN, dropout, queries, classes) are
-then overwritten with the preset's. ``--models`` picks any of them; the
-default trains all four, one after another.
+then overwritten with the preset's.
+
+The peers a user would pick instead of SMCA (``PEER_MODELS``) are trained
+with the same recipe: mmdet's DAB-DETR (anchor-box queries), Deformable
+DETR on one level (the shared C4 map, against SMCA-DETR) and on multi-scale
+SMCA's three levels (against it), and multi-scale SMCA with the authors'
+later depthwise-conv encoder (``encoder.type='dwconv'``). Each keeps
+mmdet's (or its config's) defaults for its own parts but the recipe's
+queries; ``MODEL_CHOICES`` (printed by ``--help``) lists every choice.
+``--models`` picks any of the eight; the default trains all of them, one
+after another.
 
 Presets (every field can be overridden on the command line):
 
@@ -87,7 +96,56 @@ MODELS = {
     'SMCA-DETR multi-scale':
     'configs/smca_detr/smca-detr-ms_r18_1xb8-12e_synthetic-shapes-96x96.py',
 }
-SMCA_MODELS = ('SMCA-DETR', 'SMCA-DETR multi-scale')
+# the detectors a user would pick instead of SMCA (mmdet's, and the
+# authors' later SMCA encoder), trained with the same recipe
+PEER_MODELS = {
+    'DAB-DETR': 'mmdet::dab_detr/dab-detr_r50_8xb2-50e_coco.py',
+    'Deformable DETR':
+    'mmdet::deformable_detr/deformable-detr_r50_16xb2-50e_coco.py',
+    'Deformable DETR multi-scale':
+    'mmdet::deformable_detr/deformable-detr_r50_16xb2-50e_coco.py',
+    # its encoder and per-level prior factors; the rest is multi-scale SMCA's
+    'SMCA-DETR multi-scale dwconv':
+    'configs/smca_detr/smca-detr-ms-dwconv_r50_8xb2-50e_coco.py',
+}
+ALL_MODELS = {**MODELS, **PEER_MODELS}
+SMCA_MODELS = ('SMCA-DETR', 'SMCA-DETR multi-scale',
+               'SMCA-DETR multi-scale dwconv')
+# feature levels of the Deformable DETR models: one (the shared C4 map,
+# against SMCA-DETR) or multi-scale SMCA's three (E16, E32, E64)
+DEFORMABLE_LEVELS = {'Deformable DETR': 1, 'Deformable DETR multi-scale': 3}
+# strides of the levels of multi-scale SMCA in this study, both presets
+MULTI_SCALE_STRIDES = (16, 32, 64)
+# what each model keeps of its own design (printed by --help)
+MODEL_CHOICES = """\
+DETR, Conditional DETR: mmdet's configs (DETRHead with softmax CE;
+  conditional spatial queries, focal loss).
+SMCA-DETR, SMCA-DETR multi-scale: this package's synthetic-shapes configs
+  (Gaussian-modulated co-attention, focal loss; multi-scale: E16/E32/E64,
+  intra/multi/intra encoder, per-level priors, scale-selection attention).
+DAB-DETR: mmdet's config: 4-d anchor queries (query_dim=4) refined layer by
+  layer, modulated width/height attention, no random reference points, no
+  pattern embeddings, PReLU FFNs, focal loss; the recipe's queries and
+  dropout (mmdet: 300 queries, dropout 0).
+Deformable DETR: mmdet's base config (no box refinement, not two-stage):
+  MultiScaleDeformableAttention (8 heads, 4 points per level) on ONE level,
+  the shared C4 map (against SMCA-DETR); GroupNorm in the neck; focal loss
+  (weight 2), L1 5, GIoU 2; sampling offsets and reference points at 0.1 x
+  the recipe's lr (its config's multipliers but the backbone's); the
+  recipe's queries (mmdet: 300). On CPU the attention runs mmcv's PyTorch
+  fallback (multi_scale_deformable_attn_pytorch).
+Deformable DETR multi-scale: the same on multi-scale SMCA's three levels
+  (E16 from C4, E32 and E64 from the neck's two stride-2 3x3 convs;
+  mmdet's default is four levels from C3-C5).
+SMCA-DETR multi-scale dwconv: multi-scale SMCA with the authors' later
+  depthwise-conv encoder (encoder.type='dwconv': 7x7 per-level depthwise
+  convs, shared cross-level fusion convs) from
+  smca-detr-ms-dwconv_r50_8xb2-50e_coco.py, and its per-stride prior
+  factors (0.5, 1, 2 for strides 16, 32, 64); the same three levels as
+  multi-scale SMCA (the config's fourth, E8 from C3, is left out).
+Shared by all (overwritten from the preset): backbone, neck inputs, layer
+  counts, FFN width, dropout, queries, classes, optimizer (backbone at the
+  full rate), schedule, data and seed."""
 # the data set, runtime and evaluator come from the package's synthetic config
 RUNTIME_CONFIG = MODELS['SMCA-DETR']
 # SMCA's reference prior: its beta and offset head were set on COCO, whose
@@ -140,16 +198,19 @@ PRESETS: Dict[str, Dict[str, Any]] = {
 
 
 def _set_dropout(attn_cfg: Dict[str, Any], p: float) -> None:
-    # mmcv's MultiheadAttention calls it `dropout`, mmdet's
-    # ConditionalAttention `attn_drop`
-    attn_cfg['dropout' if 'dropout' in attn_cfg else 'attn_drop'] = p
+    # mmcv's MultiheadAttention and MultiScaleDeformableAttention call it
+    # `dropout`, mmdet's ConditionalAttention (Conditional and DAB-DETR)
+    # `attn_drop`
+    attn_cfg['attn_drop' if 'attn_drop' in attn_cfg else 'dropout'] = p
 
 
 def model_config(name: str, opts: Dict[str, Any],
                  num_classes: int) -> Dict[str, Any]:
     """``name``'s model dict with the shared parts set from ``opts``."""
+    if name == 'SMCA-DETR multi-scale dwconv':
+        return _dwconv_model(opts, num_classes)
     model = copy.deepcopy(
-        common.load_config(MODELS[name]).model.to_dict())
+        common.load_config(ALL_MODELS[name]).model.to_dict())
     channels = 256 if opts['depth'] < 50 else 1024
     if not opts['c4']:
         channels *= 2
@@ -177,6 +238,8 @@ def model_config(name: str, opts: Dict[str, Any],
                          for i in range(opts['enc_layers'])]
     else:
         enc['num_layers'] = opts['enc_layers']
+    if name in DEFORMABLE_LEVELS:
+        _deformable_levels(model, opts, DEFORMABLE_LEVELS[name])
     dec['num_layers'] = opts['dec_layers']
     for layer, attns in ((enc['layer_cfg'], ['self_attn_cfg']),
                          (dec['layer_cfg'],
@@ -193,6 +256,75 @@ def model_config(name: str, opts: Dict[str, Any],
         if opts.get('smca_beta') is not None:
             dec['layer_cfg']['beta'] = float(opts['smca_beta'])
     return model
+
+
+def _deformable_levels(model: Dict[str, Any], opts: Dict[str, Any],
+                       num_levels: int) -> None:
+    """Deformable DETR (Zhu et al., ICLR 2021, Sec. 4.1) on ``num_levels``
+    levels of the recipe's backbone: 1 = the shared C4 (or C5) map, 3 =
+    multi-scale SMCA's E16, E32, E64 (:func:`_multi_scale_levels`)."""
+    if num_levels == 1:
+        model['neck']['num_outs'] = 1
+    else:
+        _multi_scale_levels(model, opts)
+    model['num_feature_levels'] = num_levels
+    # MultiScaleDeformableAttention samples points on every level
+    model['encoder']['layer_cfg']['self_attn_cfg']['num_levels'] = num_levels
+    model['decoder']['layer_cfg']['cross_attn_cfg']['num_levels'] = (
+        num_levels)
+
+
+def _dwconv_model(opts: Dict[str, Any], num_classes: int) -> Dict[str, Any]:
+    """Multi-scale SMCA with the depthwise-conv encoder of
+    ``PEER_MODELS['SMCA-DETR multi-scale dwconv']``.
+
+    Everything but the encoder and the decoder's per-level prior factors is
+    the study's multi-scale SMCA, levels E16, E32, E64 included; the
+    config's encoder (``type='dwconv'``, kernel, cross-level sharing) gets
+    the recipe's layer count, FFN and dropout, and each level keeps the
+    config's prior factor for its stride (0.5, 1, 2 at 16, 32, 64).
+    """
+    model = model_config('SMCA-DETR multi-scale', opts, num_classes)
+    source = common.load_config(
+        PEER_MODELS['SMCA-DETR multi-scale dwconv']).model
+    factors = dict(
+        zip(_level_strides(source),
+            source.decoder.layer_cfg.level_prior_factors))
+    encoder = copy.deepcopy(source.encoder.to_dict())
+    encoder['num_layers'] = opts['enc_layers']
+    encoder['layer_cfg'].update(
+        num_levels=len(MULTI_SCALE_STRIDES),
+        dropout=opts['dropout'],
+        # the recipe's FFN, as multi-scale SMCA's encoder has it
+        ffn_cfg=model['encoder']['layer_cfg']['ffn_cfg'])
+    model['encoder'] = encoder
+    model['decoder']['layer_cfg']['level_prior_factors'] = [
+        factors[s] for s in MULTI_SCALE_STRIDES
+    ]
+    return model
+
+
+def _level_strides(model: Any) -> List[int]:
+    """Strides of a ResNet + ChannelMapper config's levels: ``4 * 2**i`` for
+    ``out_indices`` ``i``, each extra level of the neck doubling the last."""
+    strides = [4 * 2**i for i in model.backbone.out_indices]
+    while len(strides) < model.neck.num_outs:
+        strides.append(2 * strides[-1])
+    return strides
+
+
+def own_lr_mults(name: str) -> Dict[str, Dict[str, float]]:
+    """The lr multipliers of ``name``'s own config but the backbone's.
+
+    Every model trains its (randomly initialised) backbone at the recipe's
+    rate; a model's other multipliers are part of its design: Deformable
+    DETR's 0.1 on the sampling offsets and reference points (Zhu et al.,
+    Sec. 4.1). Empty for the other models.
+    """
+    wrapper = common.load_config(ALL_MODELS[name]).get(
+        'optim_wrapper', {})
+    keys = wrapper.get('paramwise_cfg', {}).get('custom_keys', {})
+    return {k: dict(v) for k, v in keys.items() if k != 'backbone'}
 
 
 def _multi_scale_levels(model: Dict[str, Any], opts: Dict[str, Any]) -> None:
@@ -271,6 +403,9 @@ def run_config(name: str, opts: Dict[str, Any], data_root: str,
         type='AmpOptimWrapper' if opts['amp'] else 'OptimWrapper',
         optimizer=dict(type='AdamW', lr=opts['lr'], weight_decay=1e-4),
         clip_grad=dict(max_norm=opts['clip'], norm_type=2))
+    lr_mults = own_lr_mults(name)
+    if lr_mults:
+        cfg.optim_wrapper['paramwise_cfg'] = dict(custom_keys=lr_mults)
     cfg.default_hooks.logger = dict(
         type='LoggerHook', interval=50, log_metric_by_epoch=False)
     # a checkpoint at every validation (the last one kept): a stopped run
@@ -475,15 +610,20 @@ def plot(curves: List[Dict[str, Any]], path: str, title: str) -> None:
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='models (--models):\n' + MODEL_CHOICES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--full', action='store_true',
                         help='the GPU preset (see the module docstring)')
     parser.add_argument('--out', default='work_dirs/convergence')
     parser.add_argument('--data-root', default=None,
                         help='synthetic shapes folder (generated when '
                         'missing; default <out>/data)')
-    parser.add_argument('--models', nargs='+', default=list(MODELS),
-                        choices=list(MODELS))
+    parser.add_argument('--models', nargs='+', default=list(ALL_MODELS),
+                        choices=list(ALL_MODELS),
+                        help='models to train, one after another (default: '
+                        'all; what each keeps of its own design: below)')
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed')
     parser.add_argument('--data-seed', type=int, default=0,
@@ -501,7 +641,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='SMCA prior smoothing beta (default: the '
                         'config\'s, the reference 8)')
     parser.add_argument('--smca-prior-unit', type=float, default=None,
-                        help='SMCA prior unit in feature-map cells, both SMCA '
+                        help='SMCA prior unit in feature-map cells, all SMCA '
                         'models (default: '
                         'cells on the short side / 25, see '
                         'smca_prior_unit(); 1 = cells, as the reference)')
