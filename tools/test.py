@@ -10,6 +10,7 @@ Example::
 
     python tools/test.py configs/transfuse/<config>.py work_dirs/x/iter_1000.pth
     python tools/test.py <config> <ckpt> --show-dir vis   # writes predictions
+    python tools/test.py <config> <ckpt> --compile        # torch.compile
 """
 import argparse
 from typing import List, Optional
@@ -17,8 +18,11 @@ from typing import List, Optional
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
-from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
+from mmplugin_transfuse.engine.runner.launch import (add_compile_arg,
+                                                     add_launch_args,
+                                                     apply_compile_arg,
                                                      close_distributed,
+                                                     compile_model_forward,
                                                      enable_visualization,
                                                      load_launch_config)
 
@@ -36,9 +40,11 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
         '--show-dir', help='write images with predictions to this folder')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='seconds per --show image')
+    add_compile_arg(parser)
     add_launch_args(parser)
     args = parser.parse_args(argv)
     cfg = load_launch_config(args)
+    apply_compile_arg(cfg, args.compile)
     cfg.load_from = args.checkpoint  # CheckedRunner.test() checks it exists
     if args.show or args.show_dir:
         enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
@@ -53,7 +59,10 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    RUNNERS.build(setup_cfg(argv)).test()
+    runner = RUNNERS.build(setup_cfg(argv))
+    # mmengine compiles nothing for test(): --compile compiles the forward
+    compile_model_forward(runner)
+    runner.test()
     close_distributed()  # after a successful run only
 
 

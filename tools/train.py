@@ -15,23 +15,29 @@ job, used unless the config sets another ``runner_type``; it also checks the
 checkpoint ``--resume`` picks (the newest valid one of the work dir when the
 newest is broken). On SIGTERM or SIGUSR1 the runtime's
 ``PreemptionCheckpointHook`` finishes the iteration, writes a checkpoint and
-exits with status 75; ``--resume`` continues from it.
+exits with status 75; ``--resume`` continues from it. ``--amp`` trains in
+mixed precision (float16 with dynamic loss scaling on CUDA, bfloat16 on
+CPU) and ``--compile`` compiles the model's forward with ``torch.compile``
+(see :func:`mmplugin_transfuse.engine.runner.launch.apply_compile_arg`).
 
 Example::
 
     python tools/train.py configs/transfuse/<config>.py --work-dir work_dirs/x
     python tools/train.py configs/transfuse/<config>.py --work-dir work_dirs/x --resume
+    python tools/train.py <config> --amp --compile   # mixed precision, compiled
 """
 import argparse
-import logging
 from typing import List, Optional
 
 from mmengine.config import Config
-from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 
-from mmplugin_transfuse.engine.runner.launch import (add_launch_args,
+from mmplugin_transfuse.engine.runner.launch import (add_compile_arg,
+                                                     add_launch_args,
+                                                     apply_amp_arg,
+                                                     apply_compile_arg,
                                                      close_distributed,
+                                                     compile_model_forward,
                                                      load_launch_config)
 
 
@@ -47,17 +53,16 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
         help='resume from the given checkpoint, or (no value) from the '
         'latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='automatic mixed precision')
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision: float16 with loss scaling on CUDA, '
+        'bfloat16 on CPU')
+    add_compile_arg(parser)
     add_launch_args(parser)
     args = parser.parse_args(argv)
     cfg = load_launch_config(args)
-    if args.amp:
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            print_log('AMP is already enabled in the config.',
-                      logger='current', level=logging.WARNING)
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    apply_amp_arg(cfg, args.amp)
+    apply_compile_arg(cfg, args.compile)
     if args.resume is not None:
         cfg.resume = True
         # 'auto': the latest checkpoint of the work dir; a path is checked
@@ -67,7 +72,9 @@ def setup_cfg(argv: Optional[List[str]] = None) -> Config:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    RUNNERS.build(setup_cfg(argv)).train()
+    runner = RUNNERS.build(setup_cfg(argv))
+    compile_model_forward(runner)  # --compile
+    runner.train()
     close_distributed()  # after a successful run only
 
 

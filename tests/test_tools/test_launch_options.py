@@ -3,6 +3,7 @@ checks happen in CheckedRunner (one place), not in the scripts."""
 import os.path as osp
 
 import pytest
+import torch
 
 from tests.conftest import CONFIG_ROOT, load_tool
 
@@ -24,8 +25,14 @@ def test_train_options_to_config(tmp_path):
     assert cfg.resume is True and cfg.load_from is None  # latest in work_dir
     assert cfg.work_dir == str(tmp_path)
     assert cfg.runner_type == 'Runner'  # a config's own choice is kept
-    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
-    assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    # --amp: float16 + loss scaling on CUDA, bfloat16 autocast on CPU
+    if torch.cuda.is_available():
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+        assert cfg.optim_wrapper.loss_scale == 'dynamic'
+    else:
+        assert cfg.optim_wrapper.type == 'CPUAmpOptimWrapper'
+        assert cfg.optim_wrapper.dtype == 'bfloat16'
+    assert cfg.get('forward_compile') is None  # no --compile
 
     cfg = setup_cfg([UNET, '--resume', 'ckpt/iter_4.pth'])
     assert cfg.resume is True and cfg.load_from == 'ckpt/iter_4.pth'
@@ -50,6 +57,38 @@ def test_test_options_to_config(tmp_path):
         tmp_path / 'vis')
     with pytest.raises(ValueError, match='--out must be a .pkl file'):
         setup_cfg([UNET, 'model.pth', '--out', 'preds.json'])
+
+
+def test_compile_option_compiles_the_forward_not_train_step(monkeypatch):
+    cfg = load_tool('train.py').setup_cfg([UNET, '--compile'])
+    # mmengine's `compile` (train_step as a whole) is off, the forward's on
+    assert cfg.compile is None and cfg.forward_compile == {}
+    cfg = load_tool('train.py').setup_cfg([
+        UNET, '--compile', '--cfg-options', 'compile.backend=aot_eager',
+        'compile.dynamic=False'
+    ])
+    assert cfg.compile is None
+    assert cfg.forward_compile == dict(backend='aot_eager', dynamic=False)
+    cfg = load_tool('test.py').setup_cfg([UNET, 'model.pth', '--compile'])
+    assert cfg.forward_compile == {}
+    assert 'forward_compile' not in load_tool('test.py').setup_cfg(
+        [UNET, 'model.pth'])
+
+    from types import SimpleNamespace
+
+    from mmplugin_transfuse.engine.runner.launch import compile_model_forward
+    calls = []
+    monkeypatch.setattr(torch, 'compile',
+                        lambda fn, **kw: calls.append((fn, kw)) or 'compiled')
+    model = torch.nn.Linear(1, 1)
+    forward = model.forward
+    compile_model_forward(SimpleNamespace(cfg=cfg, model=model))
+    assert calls == [(forward, {})] and model.forward == 'compiled'
+    # parameter names unchanged (torch.compile(model) adds `_orig_mod.`)
+    assert list(model.state_dict()) == ['weight', 'bias']
+    compile_model_forward(SimpleNamespace(cfg=load_tool('test.py').setup_cfg(
+        [UNET, 'model.pth']), model=model))
+    assert len(calls) == 1  # without --compile nothing is compiled
 
 
 def test_missing_resume_checkpoint_is_named_by_the_runner(tmp_path):

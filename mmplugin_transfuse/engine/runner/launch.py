@@ -7,12 +7,19 @@ another ``runner_type``): everything that happens before and around the run
 scripts and for mmseg's/mmdet's own ``train.py``/``test.py``.
 """
 import argparse
+import logging
 import os
 import os.path as osp
-from typing import Optional
+from typing import Any, Optional
 
+import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+
+# registers CPUAmpOptimWrapper for --amp on machines without CUDA
+from ..optimizers.cpu_amp_optim_wrapper import CPUAmpOptimWrapper  # noqa: F401
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
@@ -104,3 +111,85 @@ def close_distributed() -> None:
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
         torch_dist.destroy_process_group()
+
+
+def apply_amp_arg(cfg: Config, enabled: bool) -> None:
+    """Turn ``--amp`` into the optimizer wrapper's type.
+
+    With CUDA: mmengine's ``AmpOptimWrapper`` (float16 autocast, dynamic
+    loss scaling). Without CUDA: :class:`CPUAmpOptimWrapper` (bfloat16
+    autocast on CPU, no loss scaling; mmengine's ``AmpOptimWrapper``
+    refuses to be built without a GPU). A config that already names an AMP
+    wrapper keeps it (with a warning).
+    """
+    if not enabled:
+        return
+    kind = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if kind in ('AmpOptimWrapper', 'CPUAmpOptimWrapper'):
+        print_log(f'AMP is already enabled in the config ({kind}).',
+                  logger='current', level=logging.WARNING)
+    elif torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'CPUAmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+
+
+def add_compile_arg(parser: argparse.ArgumentParser) -> None:
+    """Add ``--compile``: ``torch.compile`` the model's forward."""
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help="torch.compile the model's forward (the config's `compile` "
+        'dict, if any, gives the torch.compile options)')
+
+
+def apply_compile_arg(cfg: Config, enabled: bool) -> None:
+    """Turn ``--compile`` into ``cfg.forward_compile``: the
+    ``torch.compile`` options for :func:`compile_model_forward`.
+
+    The options are the config's own ``compile`` field when it is a dict
+    (mmengine's field: ``True`` or ``torch.compile`` keyword arguments),
+    else ``{}`` (inductor). mmengine 0.10.7 uses ``compile`` only in
+    ``Runner.train()``, where it compiles ``model.train_step`` as a whole:
+    the data pre-processor, the backward pass, the optimizer step and
+    mmengine's logging (``MessageHub`` / ``HistoryBuffer.update``, whose
+    counters change every iteration and make dynamo recompile it every
+    iteration), and it leaves ``val``/``test`` eager. ``--compile`` therefore
+    clears ``compile`` and compiles the model's ``forward`` instead, for
+    training (``mode='loss'``) and for validation and testing
+    (``mode='predict'``); the backward pass of the compiled graphs is
+    compiled by AOTAutograd, the optimizer step stays eager.
+    """
+    if not enabled:
+        return
+    own = cfg.get('compile')
+    cfg.forward_compile = dict(own) if isinstance(own, dict) else dict()
+    cfg.compile = None
+
+
+def compile_model_forward(runner: Any) -> None:
+    """Compile the forward of ``runner``'s model with the options of
+    ``cfg.forward_compile`` (nothing happens without that field).
+
+    The model's ``forward`` is replaced on the instance by
+    ``torch.compile(model.forward, **options)`` - the pattern of mmengine's
+    ``Runner._maybe_compile`` - so parameter and checkpoint names stay as
+    they are (``torch.compile(model)`` would prefix them with
+    ``_orig_mod.``) and checkpoints load, resume and save as in eager
+    runs. A DDP-wrapped model's inner module is compiled (DDP calls its
+    ``forward``). ``forward(inputs, data_samples, mode)`` keeps one compiled
+    graph set per ``mode`` and input size.
+    """
+    options = runner.cfg.get('forward_compile')
+    if options is None or options is False:
+        return
+    options = dict() if options is True else dict(options)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    model.forward = torch.compile(model.forward, **options)
+    print_log(
+        f'model forward compiled with torch.compile({options}); the first '
+        'iteration of each input size and mode compiles (minutes on CPU)',
+        logger='current')
