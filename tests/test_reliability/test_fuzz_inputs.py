@@ -32,6 +32,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from mmplugin_transfuse.data_prep.conversion import \
     DatasetLayoutError  # noqa: E402
+from mmplugin_transfuse.seg.models.utils import \
+    load_checkpoint_state_dict  # noqa: E402
 from mmplugin_transfuse.utils.image_checks import read_image_file  # noqa
 from tests.conftest import CONFIG_ROOT, load_tool  # noqa: E402
 from tests.test_seg.test_datasets.fake_trees import (  # noqa: E402
@@ -247,24 +249,7 @@ def _coco_images(tmp: str) -> str:
     return img_dir
 
 
-#: Found by the two COCO properties below (CheckedCocoDataset, det/datasets/
-#: checked_coco.py): each raises an exception that is not the dataset's
-#: ValueError naming the json file. The concrete examples are in
-#: test_coco_json_finding.
-COCO_FINDINGS = ('CheckedCocoDataset: an id that is a list (TypeError: '
-                 'unhashable), ids of mixed types in an error message '
-                 "(TypeError in sorted()), file_name null (TypeError in "
-                 'os.path.join), non-UTF-8 or invalid JSON text '
-                 '(UnicodeDecodeError / JSONDecodeError without the file '
-                 'name), a JSON top level that is not an object '
-                 "(pycocotools' AssertionError)")
-# no shrinking: a failing example is known, the budget stays small
-XFAIL_PHASES = (hypothesis.Phase.explicit, hypothesis.Phase.generate)
-
-
-@pytest.mark.xfail(strict=True, reason=COCO_FINDINGS,
-                   raises=(TypeError, AssertionError))
-@settings(budget(80), phases=XFAIL_PHASES)
+@budget(80)
 @given(coco=mutated_coco())
 def test_coco_json_loads_or_names_the_file(coco):
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,9 +260,7 @@ def test_coco_json_loads_or_names_the_file(coco):
         loads_or_names(lambda: _build_coco(ann, img_dir), ann)
 
 
-@pytest.mark.xfail(strict=True, reason=COCO_FINDINGS,
-                   raises=(TypeError, AssertionError))
-@settings(budget(20), phases=XFAIL_PHASES)
+@budget(20)
 @given(raw=mutations(json.dumps(_coco()).encode()))
 def test_coco_json_bytes_load_or_name_the_file(raw):
     with tempfile.TemporaryDirectory() as tmp:
@@ -292,21 +275,36 @@ def _coco_with(section: str, i: int, key: str, value) -> bytes:
     return json.dumps(coco).encode()
 
 
-@pytest.mark.parametrize('raw', [
-    pytest.param(_coco_with('images', 0, 'id', [1]), id='list-id'),
-    pytest.param(_coco_with('categories', 0, 'id', None), id='null-cat-id'),
+@pytest.mark.parametrize('raw,expected', [
+    pytest.param(_coco_with('images', 0, 'id', [1]),
+                 r'images\[0\] "id" must be an integer, got \[1\]',
+                 id='list-id'),
+    pytest.param(_coco_with('categories', 0, 'id', None),
+                 r'categories\[0\] "id" must be an integer, got None',
+                 id='null-cat-id'),
     pytest.param(_coco_with('images', 0, 'file_name', None),
+                 r'"file_name" must be a non-empty string, got None',
                  id='null-file-name'),
-    pytest.param(b'\x80' + json.dumps(_coco()).encode(), id='not-utf8'),
-    pytest.param(json.dumps(_coco()).encode()[:-5], id='truncated-json'),
-    pytest.param(b'3', id='top-level-number'),
+    pytest.param(_coco_with('annotations', 1, 'id', 1),
+                 'repeats annotation id 1', id='duplicate-ann-id'),
+    pytest.param(_coco_with('annotations', 0, 'area', 'big'),
+                 r'"area" must be a finite number', id='text-area'),
+    pytest.param(b'\x80' + json.dumps(_coco()).encode(),
+                 r'not UTF-8 text \(byte 0', id='not-utf8'),
+    pytest.param(json.dumps(_coco()).encode()[:-5],
+                 r'not valid JSON \(line 1, column', id='truncated-json'),
+    pytest.param(b'3', 'top level of a COCO file must be a JSON object, '
+                 'got int', id='top-level-number'),
 ])
-@pytest.mark.xfail(strict=True, reason=COCO_FINDINGS,
-                   raises=(TypeError, AssertionError))
-def test_coco_json_finding(tmp_path, raw):
+def test_coco_json_examples_name_the_file(tmp_path, raw, expected):
+    """Wrong-typed ids and names, non-UTF-8 or broken JSON and a top level
+    that is not an object: the dataset's ValueError names the file and
+    the field, never a TypeError from indexing or pycocotools' assertion."""
     img_dir = _coco_images(str(tmp_path))
     ann = _write(str(tmp_path / 'instances.json'), raw)
-    loads_or_names(lambda: _build_coco(ann, img_dir), ann)
+    with pytest.raises(ValueError, match=expected) as e:
+        _build_coco(ann, img_dir)
+    assert ann in str(e.value)
 
 
 def test_coco_json_clear_errors(tmp_path):
@@ -370,8 +368,8 @@ def converted(tmp_path_factory):
 @pytest.mark.parametrize('name', ['kvasir', 'isic', 'prostate'])
 def test_seg_dataset_with_files_removed(converted, name):
     """A data file removed: the dataset either loads without that file
-    being needed or names the file, its sample or its folder. (Split files
-    removed: see the xfail test below.)"""
+    being needed or names the file, its sample or its folder. (A split
+    file removed: see test_seg_dataset_without_its_split_file.)"""
     dst, base, key = converted[name]
     files = sorted(
         osp.relpath(osp.join(d, f), dst) for d, _, fs in os.walk(dst)
@@ -410,9 +408,13 @@ def mutated_slices(draw, slices: dict):
             break
         name = draw(st.sampled_from(sorted(slices)))
         entry = slices[name]
-        op = draw(st.sampled_from(['set', 'delete', 'drop_slice']))
+        op = draw(st.sampled_from(['set', 'delete', 'drop_slice',
+                                   'replace_entry']))
         if op == 'drop_slice':
             slices.pop(name, None)
+            continue
+        if op == 'replace_entry' or not isinstance(entry, dict):
+            slices[name] = draw(JSON_VALUES)
             continue
         key = draw(st.sampled_from(sorted(entry) or ['spacing']))
         if op == 'delete':
@@ -442,33 +444,33 @@ def test_prostate_slice_metadata_loads_or_names_the_file(converted):
     check()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="mmseg's BaseSegDataset asserts that the split file exists "
-    "(AssertionError 'Failed to load `ann_file` <path>', gone under "
-    'python -O) instead of a FileNotFoundError')
 def test_seg_dataset_without_its_split_file(converted, tmp_path):
+    """A FileNotFoundError naming the split file (mmseg itself only
+    asserts, which ``python -O`` removes); a split file that is not text
+    is a ValueError naming it."""
     dst, base, key = converted['kvasir']
     root = str(tmp_path / 'data')
     shutil.copytree(dst, root)
     split = osp.join(root, 'splits', 'val.txt')
     os.remove(split)
-    loads_or_names(lambda: _seg_dataset(base, key, root), split)
+    with pytest.raises(FileNotFoundError, match='split file') as e:
+        _seg_dataset(base, key, root)
+    assert split in str(e.value)
+    _write(split, b'\xff\xfe\x00bad')
+    with pytest.raises(ValueError, match='not UTF-8 text') as e:
+        _seg_dataset(base, key, root)
+    assert split in str(e.value)
 
 
-SLICES_FINDING = ('Medical2DDataset (prostate slices.json, hip meta.json) '
-                  'reads its meta file with mmengine.load: text that is not '
-                  'JSON raises JSONDecodeError without the file name')
-
-
-@pytest.mark.xfail(strict=True, reason=SLICES_FINDING,
-                   raises=(TypeError, AssertionError))
 def test_prostate_slice_metadata_bytes(converted):
+    """slices.json random, truncated or overwritten: the meta reader's
+    errors name the file (JSON position, top level not an object, an
+    entry or field of the wrong type)."""
     dst, base, key = converted['prostate']
     with open(osp.join(dst, 'slices.json'), 'rb') as f:
         original = f.read()
 
-    @settings(budget(20), phases=XFAIL_PHASES)
+    @budget(20)
     @given(raw=mutations(original))
     def check(raw):
         with tempfile.TemporaryDirectory() as tmp:
@@ -551,6 +553,11 @@ def test_checkpoint_converter_on_mutated_bytes(tmp_path, name):
         with tempfile.TemporaryDirectory() as tmp:
             src = _write(osp.join(tmp, 'official.pth'), raw)
             dst = osp.join(tmp, 'converted.pth')
+            if name == 'transfuse_official':
+                # the pretrained-weights reader itself (init_cfg
+                # checkpoints), without the converter's own wrapping
+                loads_or_names(lambda: load_checkpoint_state_dict(
+                    src, 'model.backbone.init_cfg.checkpoint'), src)
             # content errors of a readable file name the field, prefixed
             # with the converter's name; unreadable files name the file
             err = loads_or_names(lambda: tool.main([src, dst]), src,

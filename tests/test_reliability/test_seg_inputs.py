@@ -364,13 +364,29 @@ def test_nifti_with_nan_voxels(tmp_path):
     assert load_case(src, case, 2, [0, 1, 2])[1][0, 0, 0] == 1
 
 
-# synthetic_shapes.py is a detection base; medical_seg_common.py holds only the
-# loaders the seg bases share (no pipelines: each dataset base adds its own,
-# and every one of them is checked here)
-@pytest.mark.parametrize('config', sorted(
+def _is_detection_base(path: str) -> bool:
+    with open(path) as f:
+        text = f.read()
+    return 'PackDetInputs' in text or 'mmdet::' in text
+
+
+SEG_DATASET_CONFIGS = sorted(
     p for p in glob.glob(osp.join(DATASET_CONFIGS, '*.py'))
-    if osp.basename(p) not in ('synthetic_shapes.py',
-                               'medical_seg_common.py')))
+    if not _is_detection_base(p)
+    and osp.basename(p) != 'medical_seg_common.py')
+
+
+def test_seg_dataset_bases_are_found():
+    names = {osp.basename(p) for p in SEG_DATASET_CONFIGS}
+    assert {'kvasir_seg.py', 'isic2017.py', 'prostate_msd.py',
+            'hip_xray.py'} <= names
+
+
+# detection bases (mmdet pipelines) are not seg bases; medical_seg_common.py
+# holds only the loaders the seg bases share (no pipelines: each dataset base
+# adds its own, and every one of them is checked here)
+@pytest.mark.parametrize('config', SEG_DATASET_CONFIGS,
+                         ids=lambda p: osp.basename(p))
 def test_seg_base_configs_use_checked_loaders(config):
     cfg = Config.fromfile(config)
     for pipeline, loaders in (

@@ -27,6 +27,7 @@ class CheckedSegFilesMixin:
     construction with one ``FileNotFoundError`` that names the folders and
     lists the unmatched sample names (a few, plus their count):
 
+    - a missing split file (``ann_file``; mmseg only asserts it exists);
     - a missing image folder, or no image with ``img_suffix`` in it;
     - images without a mask (``<name><seg_map_suffix>`` missing from
       ``data_prefix['seg_map_path']``);
@@ -49,7 +50,18 @@ class CheckedSegFilesMixin:
             raise FileNotFoundError(
                 f'{type(self).__name__}: image folder {img_dir!r} '
                 "(data_prefix['img_path']) does not exist")
-        data_list = super().load_data_list()
+        if not from_folder and not osp.isfile(self.ann_file):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: split file (ann_file) '
+                f'{self.ann_file} does not exist; it lists one sample name '
+                'per line (the dataset converters write splits/*.txt)')
+        try:
+            data_list = super().load_data_list()
+        except UnicodeDecodeError as e:
+            raise ValueError(
+                f'{type(self).__name__}: split file (ann_file) '
+                f'{self.ann_file} is not UTF-8 text (byte {e.start}); it '
+                'lists one sample name per line') from None
         if not data_list:
             where = (f'image folder {img_dir}' if from_folder else
                      f'ann_file {self.ann_file}')

@@ -1,12 +1,21 @@
 """Generic multi-class 2-D medical segmentation dataset with pixel spacing."""
+import math
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
-import mmengine
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from mmplugin_transfuse.utils.messages import load_json_file
 from .checked_files import CheckedSegFilesMixin
+
+
+def is_spacing(value: Any, min_len: int) -> bool:
+    """A list of at least ``min_len`` positive finite numbers (mm)."""
+    return (isinstance(value, (list, tuple)) and len(value) >= min_len
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) and v > 0 for v in value))
 
 
 @DATASETS.register_module()
@@ -35,8 +44,10 @@ class Medical2DDataset(CheckedSegFilesMixin, BaseSegDataset):
             ``data_prefix['img_path']``, without suffix) to a dict that is
             merged into the sample, e.g.
             ``{"case01": {"spacing": [0.14, 0.14]}}``. Every sample must have
-            an entry. Keys reach the metrics when they are listed in
-            ``PackSegInputs(meta_keys=...)``. Defaults to None.
+            an entry (an object; ``spacing``, when given, at least
+            ``SPACING_LEN`` positive numbers). Keys reach the metrics when
+            they are listed in ``PackSegInputs(meta_keys=...)``. Defaults
+            to None.
         spacing (Sequence[float], optional): Pixel spacing in mm, in array
             axis order ``(row, col)``, for samples without their own
             ``spacing``. Defaults to None (no spacing stored).
@@ -47,6 +58,9 @@ class Medical2DDataset(CheckedSegFilesMixin, BaseSegDataset):
             include ``metainfo=dict(classes=...)`` unless a subclass sets
             ``METAINFO``.
     """
+
+    #: spacing values a sample needs: (row, col)
+    SPACING_LEN = 2
 
     def __init__(self,
                  meta_file: Optional[str] = None,
@@ -85,7 +99,12 @@ class Medical2DDataset(CheckedSegFilesMixin, BaseSegDataset):
                 raise FileNotFoundError(
                     f'meta_file {self.meta_file} does not exist (it is '
                     'written by the dataset converter)')
-            meta = mmengine.load(self.meta_file, file_format='json')
+            meta = load_json_file(self.meta_file)
+            if not isinstance(meta, dict):
+                raise ValueError(
+                    f'{self.meta_file}: the top level must be a JSON object '
+                    'mapping sample names to their metadata, got '
+                    f'{type(meta).__name__}')
         for info in data_list:
             name = osp.relpath(info['img_path'], img_dir)
             name = name[:-len(self.img_suffix)] if self.img_suffix else name
@@ -94,7 +113,21 @@ class Medical2DDataset(CheckedSegFilesMixin, BaseSegDataset):
                 if name not in meta:
                     raise KeyError(
                         f'sample {name!r} has no entry in {self.meta_file}')
+                self._check_meta_entry(name, meta[name])
                 info.update(meta[name])
             if self.spacing is not None and 'spacing' not in info:
                 info['spacing'] = list(self.spacing)
         return data_list
+
+    def _check_meta_entry(self, name: str, entry: Any) -> None:
+        """``ValueError`` naming ``meta_file`` and the sample when its entry
+        is not an object or its ``spacing`` is not positive numbers."""
+        if not isinstance(entry, dict):
+            raise ValueError(f'{self.meta_file}: the entry of sample {name!r} '
+                             f'must be a JSON object, got {entry!r}')
+        if 'spacing' in entry and not is_spacing(entry['spacing'],
+                                                 self.SPACING_LEN):
+            raise ValueError(
+                f'{self.meta_file}: sample {name!r}: "spacing" must be '
+                f'{self.SPACING_LEN} or more positive numbers (mm, array '
+                f'axis order), got {entry["spacing"]!r}')

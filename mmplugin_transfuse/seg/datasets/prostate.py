@@ -5,7 +5,7 @@ from typing import List
 from mmseg.registry import DATASETS
 
 from .checked_files import describe_names
-from .medical_2d import Medical2DDataset
+from .medical_2d import Medical2DDataset, is_spacing
 
 
 @DATASETS.register_module()
@@ -48,6 +48,7 @@ class ProstateSliceDataset(Medical2DDataset):
         classes=('background', 'PZ', 'TZ'),
         palette=[[0, 0, 0], [230, 25, 75], [60, 180, 75]])
     REQUIRED_KEYS = ('volume_id', 'slice_idx', 'spacing')
+    SPACING_LEN = 3
 
     def __init__(self,
                  meta_file: str = 'slices.json',
@@ -73,11 +74,11 @@ class ProstateSliceDataset(Medical2DDataset):
             if missing:
                 raise KeyError(f'slice {info["sample_name"]!r} lacks '
                                f'{missing} in {self.meta_file}')
-            if len(info['spacing']) != 3:
-                raise ValueError(
-                    f'slice {info["sample_name"]!r}: spacing must be '
-                    f'(row, col, slice) in mm, got {info["spacing"]} in '
-                    f'{self.meta_file}')
+            wrong = self._wrong_slice_fields(info)
+            if wrong:
+                raise ValueError(f'{self.meta_file}: slice '
+                                 f'{info["sample_name"]!r}: ' +
+                                 '; '.join(wrong))
             info['modality_paths'] = [
                 osp.join(img_dir,
                          info['sample_name'] + self.modality_suffix.format(k))
@@ -95,3 +96,24 @@ class ProstateSliceDataset(Medical2DDataset):
                 f'{img_dir}/<name>{self.modality_suffix}: '
                 f'{describe_names(missing)}')
         return data_list
+
+    @staticmethod
+    def _wrong_slice_fields(info: dict) -> List[str]:
+        """What the per-volume metrics cannot use (they group slices by
+        ``volume_id``, order them by ``slice_idx``, scale by ``spacing``)."""
+        wrong = []
+        volume, idx = info['volume_id'], info['slice_idx']
+        if not isinstance(volume, str) or not volume:
+            wrong.append(f'"volume_id" must be a non-empty string, got '
+                         f'{volume!r}')
+        if not (isinstance(idx, int) and not isinstance(idx, bool)
+                and idx >= 0):
+            wrong.append(f'"slice_idx" must be an integer >= 0, got {idx!r}')
+        if not is_spacing(info['spacing'], 3):
+            wrong.append('"spacing" must be (row, col, slice) in mm, 3 '
+                         f'positive numbers, got {info["spacing"]!r}')
+        num = info.get('num_slices', 1)
+        if not (isinstance(num, int) and not isinstance(num, bool)
+                and num >= 1):
+            wrong.append(f'"num_slices" must be an integer >= 1, got {num!r}')
+        return wrong

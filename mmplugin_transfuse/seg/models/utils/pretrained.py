@@ -109,9 +109,10 @@ def load_checkpoint_state_dict(checkpoint: str,
             say how to point it at a local copy.
 
     Raises:
-        RuntimeError: the download failed, or the downloaded file in the
-            cache is truncated / damaged (names the URL, the cache folder
-            and the ``--cfg-options`` override).
+        RuntimeError: the download failed, or the file (local, or the
+            download in the cache) is truncated / damaged, whatever
+            ``torch.load`` raised for it (names the file; for a download
+            the URL, the cache folder and the ``--cfg-options`` override).
         FileNotFoundError: a local path that does not exist.
         ValueError: the file holds objects other than tensors and plain
             containers (not unpickled), or something other than a state dict.
@@ -155,7 +156,10 @@ def load_checkpoint_state_dict(checkpoint: str,
         raise RuntimeError(
             f'{field}={checkpoint!r}: downloading {url} into the torch hub '
             f'cache {osp.dirname(cached)} failed ({err}). {offline}') from err
-    except (RuntimeError, EOFError, OSError) as err:
+    except Exception as err:  # noqa: BLE001 (re-raised naming the file)
+        # a damaged zip or pickle raises nearly anything: RuntimeError
+        # (zip), EOFError, UnicodeDecodeError, IndexError, KeyError,
+        # AssertionError, TypeError ... from deep inside torch.load
         raise _unreadable(field, checkpoint, url, err) from err
     for container in ('state_dict', 'model', 'module'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(container), dict):
