@@ -1,6 +1,7 @@
-# What every detection config of this package adds to mmdet's runtime (keys
-# mmdet's `default_runtime.py` does not define, so it can sit next to any
-# mmdet config in `_base_`). Loads the plugin loudly.
+# What every config of this package adds to the OpenMMLab runtime (keys
+# mmdet's and mmseg's `default_runtime.py` do not define, so it can sit next
+# to any mmdet config in `_base_`; `default_runtime_seg.py` inherits it too).
+# Loads the plugin loudly.
 custom_imports = dict(imports=['mmplugin_transfuse'], allow_failed_imports=False)
 # Checks data roots / load_from before building, gloo DDP on CPU.
 runner_type = 'CheckedRunner'

@@ -7,15 +7,8 @@ _base_ = [
     '../_base_/default_runtime_seg.py',
     '../_base_/schedules/schedule_seg_adam-7e-5_2k.py',
 ]
-crop_size = (128, 128)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255,
-    size_divisor=16)
+# mmseg's UNet preprocessor, inputs padded to a multiple of the 16x reduction
+data_preprocessor = dict(size_divisor=16)
 model = dict(
     data_preprocessor=data_preprocessor,
     pretrained=None,
