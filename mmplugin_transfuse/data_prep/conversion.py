@@ -5,17 +5,20 @@ the dataset classes read. Everything here either succeeds or raises an
 error that names the offending file or folder; nothing writes to the
 source tree.
 """
+import argparse
+import contextlib
 import os
 import os.path as osp
 import random
 import re
 import shutil
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
+from mmplugin_transfuse.engine.output_folder import removed_on_failure
 from mmplugin_transfuse.seg.datasets.preprocessing import binarize_mask
 from mmplugin_transfuse.utils import first_n_and_more
 
@@ -42,6 +45,49 @@ def check_output_outside(out_dir: str, sources: Iterable[str]) -> None:
             raise ValueError(f'output folder {out_dir} lies inside the source '
                              f'folder {src}; converters never write there')
 
+
+
+def converter_parser(description: str,
+                     src_help: str,
+                     default_out: str,
+                     foreground: Optional[str] = None
+                     ) -> argparse.ArgumentParser:
+    """The command line every converter shares: ``src``, ``--out`` (dest
+    ``out_dir``) and, for a set with binary masks (``foreground`` names the
+    class), ``--mask-threshold`` (dest ``threshold``).
+
+    The dests are the converter function's argument names, so a tool runs
+    ``convert(**vars(parser.parse_args(argv)))``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help=src_help)
+    parser.add_argument(
+        '--out',
+        dest='out_dir',
+        default=default_out,
+        help='output folder (default: %(default)s)')
+    if foreground is not None:
+        parser.add_argument(
+            '--mask-threshold',
+            dest='threshold',
+            type=int,
+            default=128,
+            help=f'mask values >= this become {foreground} (default 128)')
+    return parser
+
+
+@contextlib.contextmanager
+def conversion_output(out_dir: str, sources: Iterable[str]) -> Iterator[None]:
+    """The ``with`` body writes a converted data set to ``out_dir``.
+
+    ``out_dir`` inside (or onto) a source folder is refused before anything
+    is written; on an exception in the body, what it wrote is removed
+    (:func:`removed_on_failure`), so a failed conversion leaves no partial
+    data set that a later run could take for a complete one.
+    """
+    check_output_outside(out_dir, sources)
+    with removed_on_failure(out_dir):
+        yield
 
 def list_images(folder: str,
                 suffixes: Sequence[str] = IMAGE_SUFFIXES,

@@ -16,14 +16,13 @@ the image format written; a :class:`PairedFolderLayout` holds those, and
 ``tools/dataset_converters/kvasir_seg.py`` and ``cvc_clinicdb.py`` are the
 command lines, one per layout (:func:`main`).
 """
-import argparse
 import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from .conversion import (check_output_outside, convert_pairs, list_images,
-                         natural_key, pair_images_masks, random_split,
-                         report_counts, require_dir, write_split)
+from .conversion import (conversion_output, convert_pairs, converter_parser,
+                         list_images, natural_key, pair_images_masks,
+                         random_split, report_counts, require_dir, write_split)
 
 
 @dataclass(frozen=True)
@@ -81,40 +80,32 @@ def convert_paired_folders(layout: PairedFolderLayout,
     Returns:
         dict: ``total``, ``train`` and ``val`` counts.
     """
-    check_output_outside(out_dir, [src])
-    images, masks = (list_images(
-        require_dir(osp.join(src, folder), f'{layout.name} {what}'),
-        layout.suffixes)
-                     for folder, what in ((layout.image_dir, 'images'),
-                                          (layout.mask_dir, 'masks')))
-    pairs = pair_images_masks(images, masks)
-    convert_pairs(pairs, out_dir, layout.out_image_ext, threshold,
-                  desc=layout.name)
-    train, val = random_split([p[0] for p in pairs], val_ratio, seed)
-    for split, names in (('train', train), ('val', val)):
-        write_split(osp.join(out_dir, 'splits', f'{split}.txt'),
-                    sorted(names, key=natural_key))
-    counts = dict(total=len(pairs), train=len(train), val=len(val))
-    report_counts(f'{layout.name} written to {out_dir}:', counts,
-                  dict(total=layout.expected_total))
-    return counts
+    with conversion_output(out_dir, [src]):
+        images, masks = (list_images(
+            require_dir(osp.join(src, folder), f'{layout.name} {what}'),
+            layout.suffixes) for folder, what in (
+                (layout.image_dir, 'images'), (layout.mask_dir, 'masks')))
+        pairs = pair_images_masks(images, masks)
+        convert_pairs(pairs, out_dir, layout.out_image_ext, threshold,
+                      desc=layout.name)
+        train, val = random_split([p[0] for p in pairs], val_ratio, seed)
+        for split, names in (('train', train), ('val', val)):
+            write_split(osp.join(out_dir, 'splits', f'{split}.txt'),
+                        sorted(names, key=natural_key))
+        counts = dict(total=len(pairs), train=len(train), val=len(val))
+        report_counts(f'{layout.name} written to {out_dir}:', counts,
+                      dict(total=layout.expected_total))
+        return counts
 
 
 def main(layout: PairedFolderLayout,
          argv: Optional[List[str]] = None,
          description: Optional[str] = None) -> Dict[str, int]:
     """The command line of one layout: ``SRC [--out] [--val-ratio] ...``."""
-    parser = argparse.ArgumentParser(
-        description=description or f'Convert {layout.name}.')
-    parser.add_argument(
-        'src', help=f'the {layout.name} folder ({layout.image_dir}/, '
-        f'{layout.mask_dir}/)')
-    parser.add_argument('--out', default=layout.default_out)
+    parser = converter_parser(
+        description or f'Convert {layout.name}.',
+        f'the {layout.name} folder ({layout.image_dir}/, {layout.mask_dir}/)',
+        layout.default_out, 'foreground')
     parser.add_argument('--val-ratio', type=float, default=0.1)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--mask-threshold', type=int, default=128,
-        help='mask values >= this become foreground (default 128)')
-    args = parser.parse_args(argv)
-    return convert_paired_folders(layout, args.src, args.out, args.val_ratio,
-                                  args.seed, args.mask_threshold)
+    return convert_paired_folders(layout, **vars(parser.parse_args(argv)))

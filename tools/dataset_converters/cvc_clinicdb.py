@@ -25,20 +25,14 @@ Example::
     python tools/dataset_converters/cvc_clinicdb.py data/CVC-ClinicDB \
         --out data/cvc_clinicdb
 """
-import argparse
 from typing import Dict, List, Optional
 
 from mmplugin_transfuse.data_prep.paired_folders import CVC_CLINICDB
 from mmplugin_transfuse.data_prep.paired_folders import main as convert_cli
-from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
-    out = argparse.ArgumentParser(add_help=False)
-    out.add_argument('--out', default=CVC_CLINICDB.default_out)
-    # a source file that cannot be converted leaves no partial output
-    with removed_on_failure(out.parse_known_args(argv)[0].out):
-        return convert_cli(CVC_CLINICDB, argv, __doc__.split('\n')[0])
+    return convert_cli(CVC_CLINICDB, argv, __doc__.split('\n')[0])
 
 
 if __name__ == '__main__':

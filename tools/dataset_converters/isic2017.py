@@ -31,9 +31,8 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmplugin_transfuse.data_prep.conversion import (
-    check_output_outside, convert_pairs, list_images, pair_images_masks,
-    report_counts, require_dir)
-from mmplugin_transfuse.engine.output_folder import removed_on_failure
+    conversion_output, convert_pairs, converter_parser, list_images,
+    pair_images_masks, report_counts, require_dir)
 
 SPLITS = {'train': 'Training', 'val': 'Validation', 'test': 'Test_v2'}
 EXPECTED = dict(train=2000, val=150, test=600)
@@ -65,41 +64,35 @@ def convert(src: str,
             size: Optional[Sequence[int]] = None,
             threshold: int = 128) -> Dict[str, int]:
     """Check and convert the chosen splits of ``src``."""
-    check_output_outside(out_dir, [src])
-    unknown = [s for s in splits if s not in SPLITS]
-    if unknown:
-        raise ValueError(f'unknown split(s) {unknown}; use {list(SPLITS)}')
-    jobs = {split: _pairs(src, split) for split in splits}  # validate first
-    counts = {
-        split: convert_pairs(pairs, out_dir, '.jpg', threshold,
-                             f'ISIC 2017 {split}', split, size)
-        for split, pairs in jobs.items()
-    }
-    report_counts(f'ISIC 2017 written to {out_dir}:', counts, EXPECTED)
-    return counts
+    with conversion_output(out_dir, [src]):
+        unknown = [s for s in splits if s not in SPLITS]
+        if unknown:
+            raise ValueError(f'unknown split(s) {unknown}; use {list(SPLITS)}')
+        # validate every split first
+        jobs = {split: _pairs(src, split) for split in splits}
+        counts = {
+            split: convert_pairs(pairs, out_dir, '.jpg', threshold,
+                                 f'ISIC 2017 {split}', split, size)
+            for split, pairs in jobs.items()
+        }
+        report_counts(f'ISIC 2017 written to {out_dir}:', counts, EXPECTED)
+        return counts
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='folder holding the ISIC-2017_* folders')
-    parser.add_argument('--out', default='data/isic2017')
+    parser = converter_parser(__doc__.split('\n')[0],
+                              'folder holding the ISIC-2017_* folders',
+                              'data/isic2017', 'lesion')
     parser.add_argument(
         '--splits', nargs='+', default=list(SPLITS), choices=list(SPLITS))
     parser.add_argument(
         '--size', nargs=2, type=int, metavar=('H', 'W'),
         help='resize images and masks (reference code: 192 256)')
-    parser.add_argument(
-        '--mask-threshold', type=int, default=128,
-        help='mask values >= this become lesion (default 128)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
-    args = parse_args(argv)
-    # a source file that cannot be converted leaves no partial output
-    with removed_on_failure(args.out):
-        return convert(args.src, args.out, args.splits, args.size,
-                       args.mask_threshold)
+    return convert(**vars(parse_args(argv)))
 
 
 if __name__ == '__main__':

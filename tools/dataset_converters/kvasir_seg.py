@@ -23,20 +23,14 @@ Example::
     python tools/dataset_converters/kvasir_seg.py data/Kvasir-SEG \
         --out data/kvasir_seg --val-ratio 0.1
 """
-import argparse
 from typing import Dict, List, Optional
 
 from mmplugin_transfuse.data_prep.paired_folders import KVASIR_SEG
 from mmplugin_transfuse.data_prep.paired_folders import main as convert_cli
-from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
-    out = argparse.ArgumentParser(add_help=False)
-    out.add_argument('--out', default=KVASIR_SEG.default_out)
-    # a source file that cannot be converted leaves no partial output
-    with removed_on_failure(out.parse_known_args(argv)[0].out):
-        return convert_cli(KVASIR_SEG, argv, __doc__.split('\n')[0])
+    return convert_cli(KVASIR_SEG, argv, __doc__.split('\n')[0])
 
 
 if __name__ == '__main__':

@@ -29,9 +29,8 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmplugin_transfuse.data_prep.conversion import (
-    check_output_outside, convert_pairs, list_images, pair_images_masks,
-    report_counts, require_dir, write_split)
-from mmplugin_transfuse.engine.output_folder import removed_on_failure
+    conversion_output, convert_pairs, converter_parser, list_images,
+    pair_images_masks, report_counts, require_dir, write_split)
 
 TEST_SETS = ('Kvasir', 'CVC-ClinicDB', 'CVC-ColonDB', 'CVC-300',
              'ETIS-LaribPolypDB')
@@ -61,51 +60,44 @@ def convert(src: str,
             threshold: int = 128,
             with_train: bool = True) -> Dict[str, int]:
     """Convert the training set and the chosen test sets of ``src``."""
-    check_output_outside(out_dir, [src])
-    jobs = []
-    if with_train:
-        root = require_dir(
-            osp.join(src, 'TrainDataset'), 'PraNet training set')
-        jobs.append(('train', require_dir(osp.join(root, 'image'), 'images'),
-                     require_dir(osp.join(root, 'mask'), 'masks')))
-    for name in test_sets:
-        root = require_dir(
-            osp.join(src, 'TestDataset', name), f'PraNet test set {name}')
-        jobs.append((name, require_dir(osp.join(root, 'images'), 'images'),
-                     require_dir(osp.join(root, 'masks'), 'masks')))
-    # Validate every set before writing anything.
-    for name, img_dir, mask_dir in jobs:
-        pair_images_masks(list_images(img_dir), list_images(mask_dir))
-    counts = {
-        name: convert_set(name, img_dir, mask_dir, out_dir, threshold)
-        for name, img_dir, mask_dir in jobs
-    }
-    report_counts(f'PraNet polyp sets written to {out_dir}:', counts,
-                  EXPECTED)
-    return counts
+    with conversion_output(out_dir, [src]):
+        jobs = []
+        if with_train:
+            root = require_dir(
+                osp.join(src, 'TrainDataset'), 'PraNet training set')
+            jobs.append(
+                ('train', require_dir(osp.join(root, 'image'), 'images'),
+                 require_dir(osp.join(root, 'mask'), 'masks')))
+        for name in test_sets:
+            root = require_dir(
+                osp.join(src, 'TestDataset', name), f'PraNet test set {name}')
+            jobs.append((name, require_dir(osp.join(root, 'images'), 'images'),
+                         require_dir(osp.join(root, 'masks'), 'masks')))
+        # Validate every set before writing anything.
+        for name, img_dir, mask_dir in jobs:
+            pair_images_masks(list_images(img_dir), list_images(mask_dir))
+        counts = {
+            name: convert_set(name, img_dir, mask_dir, out_dir, threshold)
+            for name, img_dir, mask_dir in jobs
+        }
+        report_counts(f'PraNet polyp sets written to {out_dir}:', counts,
+                      EXPECTED)
+        return counts
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='folder holding TrainDataset/ and '
-                        'TestDataset/')
-    parser.add_argument('--out', default='data/polyp_pranet')
+    parser = converter_parser(__doc__.split('\n')[0],
+                              'folder holding TrainDataset/ and TestDataset/',
+                              'data/polyp_pranet', 'polyp')
     parser.add_argument(
         '--test-sets', nargs='+', default=list(TEST_SETS), metavar='SET')
-    parser.add_argument('--no-train', action='store_true',
+    parser.add_argument('--no-train', dest='with_train', action='store_false',
                         help='convert only the test sets')
-    parser.add_argument(
-        '--mask-threshold', type=int, default=128,
-        help='mask values >= this become polyp (default 128)')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
-    args = parse_args(argv)
-    # a source file that cannot be converted leaves no partial output
-    with removed_on_failure(args.out):
-        return convert(args.src, args.out, args.test_sets, args.mask_threshold,
-                       not args.no_train)
+    return convert(**vars(parse_args(argv)))
 
 
 if __name__ == '__main__':

@@ -45,14 +45,13 @@ from typing import Dict, List, Optional, Sequence
 from tqdm import tqdm
 
 from mmplugin_transfuse.data_prep.conversion import (
-    check_output_outside, random_split, report_counts, require_dir,
-    write_png, write_split)
+    conversion_output, converter_parser, random_split, report_counts,
+    require_dir, write_png, write_split)
 from mmplugin_transfuse.data_prep.msd import (check_case_header,
                                                  load_case, modality_names,
                                                  read_dataset_json,
                                                  training_cases,
                                                  volume_to_uint8)
-from mmplugin_transfuse.engine.output_folder import removed_on_failure
 
 
 def slice_name(volume_id: str, z: int) -> str:
@@ -66,73 +65,76 @@ def convert(src: str,
             seed: int = 0,
             percentiles: Sequence[float] = (0.5, 99.5)) -> Dict[str, int]:
     """Write the slices, masks, splits and metadata of every case."""
-    check_output_outside(out_dir, [src])
-    require_dir(src, 'MSD Task05_Prostate folder')
-    meta = read_dataset_json(src)
-    modalities = modality_names(meta)
-    label_ids = [int(k) for k in meta['labels']]
-    cases = training_cases(meta)
-    for case in cases.values():  # fail before writing anything
-        check_case_header(src, case, len(modalities))
-    train_vols, val_vols = random_split(list(cases), val_ratio, seed)
-    split_of = {v: 'train' for v in train_vols}
-    split_of.update({v: 'val' for v in val_vols})
+    with conversion_output(out_dir, [src]):
+        require_dir(src, 'MSD Task05_Prostate folder')
+        meta = read_dataset_json(src)
+        modalities = modality_names(meta)
+        label_ids = [int(k) for k in meta['labels']]
+        cases = training_cases(meta)
+        for case in cases.values():  # fail before writing anything
+            check_case_header(src, case, len(modalities))
+        train_vols, val_vols = random_split(list(cases), val_ratio, seed)
+        split_of = {v: 'train' for v in train_vols}
+        split_of.update({v: 'val' for v in val_vols})
 
-    slices, volumes = {}, {}
-    split_slices: Dict[str, List[str]] = {'train': [], 'val': []}
-    for volume_id in tqdm(sorted(cases), desc='prostate volumes',
-                          unit='vol'):
-        case = cases[volume_id]
-        image, label, spacing = load_case(src, case, len(modalities),
-                                          label_ids)
-        planes = volume_to_uint8(image, percentiles)  # (X, Y, Z, M)
-        depth = image.shape[2]
-        for z in range(depth):
-            name = slice_name(volume_id, z)
-            for m in range(planes.shape[-1]):
-                write_png(
-                    osp.join(out_dir, 'images', f'{name}_{m:04d}.png'),
-                    planes[:, :, z, m])
-            write_png(osp.join(out_dir, 'masks', name + '.png'),
-                      label[:, :, z])
-            slices[name] = dict(
-                volume_id=volume_id,
-                slice_idx=z,
-                num_slices=depth,
-                spacing=list(spacing))
-            split_slices[split_of[volume_id]].append(name)
-        volumes[volume_id] = dict(
-            shape=list(image.shape[:3]),
-            spacing=list(spacing),
-            split=split_of[volume_id],
-            image=case['image'],
-            label=case['label'])
+        slices, volumes = {}, {}
+        split_slices: Dict[str, List[str]] = {'train': [], 'val': []}
+        for volume_id in tqdm(sorted(cases), desc='prostate volumes',
+                              unit='vol'):
+            case = cases[volume_id]
+            image, label, spacing = load_case(src, case, len(modalities),
+                                              label_ids)
+            planes = volume_to_uint8(image, percentiles)  # (X, Y, Z, M)
+            depth = image.shape[2]
+            for z in range(depth):
+                name = slice_name(volume_id, z)
+                for m in range(planes.shape[-1]):
+                    write_png(
+                        osp.join(out_dir, 'images', f'{name}_{m:04d}.png'),
+                        planes[:, :, z, m])
+                write_png(osp.join(out_dir, 'masks', name + '.png'),
+                          label[:, :, z])
+                slices[name] = dict(
+                    volume_id=volume_id,
+                    slice_idx=z,
+                    num_slices=depth,
+                    spacing=list(spacing))
+                split_slices[split_of[volume_id]].append(name)
+            volumes[volume_id] = dict(
+                shape=list(image.shape[:3]),
+                spacing=list(spacing),
+                split=split_of[volume_id],
+                image=case['image'],
+                label=case['label'])
 
-    for split, names in split_slices.items():
-        write_split(osp.join(out_dir, 'splits', f'{split}.txt'), names)
-    write_split(osp.join(out_dir, 'splits', 'train_volumes.txt'), train_vols)
-    write_split(osp.join(out_dir, 'splits', 'val_volumes.txt'), val_vols)
-    with open(osp.join(out_dir, 'slices.json'), 'w') as f:
-        json.dump(slices, f, indent=1)
-    with open(osp.join(out_dir, 'volumes.json'), 'w') as f:
-        json.dump(
-            dict(modalities=modalities, labels=meta['labels'],
-                 percentiles=list(percentiles), volumes=volumes), f, indent=1)
-    counts = dict(
-        volumes=len(volumes),
-        train_volumes=len(train_vols),
-        val_volumes=len(val_vols),
-        train_slices=len(split_slices['train']),
-        val_slices=len(split_slices['val']))
-    report_counts(f'MSD prostate written to {out_dir} '
-                  f'(modalities {modalities}):', counts, dict(volumes=32))
-    return counts
+        for split, names in split_slices.items():
+            write_split(osp.join(out_dir, 'splits', f'{split}.txt'), names)
+        for split, vols in (('train', train_vols), ('val', val_vols)):
+            write_split(
+                osp.join(out_dir, 'splits', f'{split}_volumes.txt'), vols)
+        with open(osp.join(out_dir, 'slices.json'), 'w') as f:
+            json.dump(slices, f, indent=1)
+        with open(osp.join(out_dir, 'volumes.json'), 'w') as f:
+            json.dump(
+                dict(modalities=modalities, labels=meta['labels'],
+                     percentiles=list(percentiles), volumes=volumes),
+                f,
+                indent=1)
+        counts = dict(
+            volumes=len(volumes),
+            train_volumes=len(train_vols),
+            val_volumes=len(val_vols),
+            train_slices=len(split_slices['train']),
+            val_slices=len(split_slices['val']))
+        report_counts(f'MSD prostate written to {out_dir} '
+                      f'(modalities {modalities}):', counts, dict(volumes=32))
+        return counts
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='the Task05_Prostate folder')
-    parser.add_argument('--out', default='data/prostate_msd')
+    parser = converter_parser(__doc__.split('\n')[0],
+                              'the Task05_Prostate folder',
+                              'data/prostate_msd')
     parser.add_argument(
         '--val-ratio', type=float, default=0.2,
         help='fraction of volumes for validation (default 0.2)')
@@ -144,11 +146,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
-    args = parse_args(argv)
-    # a source file that cannot be converted leaves no partial output
-    with removed_on_failure(args.out):
-        return convert(args.src, args.out, args.val_ratio, args.seed,
-                       args.percentiles)
+    return convert(**vars(parse_args(argv)))
 
 
 if __name__ == '__main__':
