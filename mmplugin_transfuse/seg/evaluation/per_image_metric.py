@@ -53,36 +53,26 @@ class PerImageDiceMetric(MedicalSegMetric):
             ``'mAcc'``. Defaults to ('mDice', 'mIoU'). (Not ``metrics``: in
             an evaluator config that key makes mmengine build a custom
             ``Evaluator`` instead of this metric.)
-        class_indices (Sequence[int], optional): Classes to evaluate.
-            Defaults to None (every class except 0).
-        ignore_index (int): Ground-truth value excluded from every count.
-            Defaults to 255.
         empty_score (float, optional): See above. Defaults to 1.0.
         group_key (str, optional): Metainfo key whose value names the group
             (test set) of a sample. Defaults to ``'subset'``; samples
             without it form no group.
         dataset_level (bool): Also report dataset-level Dice/IoU.
             Defaults to True.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
-        prefix (str, optional): Evaluator prefix. Defaults to None.
+        **kwargs: :class:`MedicalSegMetric`'s ``class_indices`` (default
+            None: every class except 0), ``ignore_index`` (default 255;
+            excluded from every count), ``collect_device`` and ``prefix``.
     """
 
     ALLOWED = ('mDice', 'mIoU', 'mAcc')
 
     def __init__(self,
                  metric_names: Sequence[str] = ('mDice', 'mIoU'),
-                 class_indices: Optional[Sequence[int]] = None,
-                 ignore_index: int = 255,
                  empty_score: Optional[float] = 1.0,
                  group_key: Optional[str] = 'subset',
                  dataset_level: bool = True,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(
-            class_indices=class_indices,
-            ignore_index=ignore_index,
-            collect_device=collect_device,
-            prefix=prefix)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         names = [metric_names] if isinstance(metric_names, str) else list(
             metric_names)
         unknown = [m for m in names if m not in self.ALLOWED]

@@ -53,8 +53,6 @@ class SurfaceDistanceMetric(MedicalSegMetric):
     ``HD95.<class>`` etc., and the three counts (summed over classes).
 
     Args:
-        class_indices (Sequence[int], optional): Classes to evaluate.
-            Defaults to None (every class except 0).
         percentiles (Sequence[float]): Hausdorff percentiles in (0, 100].
             Defaults to (95, 100).
         volume_key (str, optional): Metainfo key grouping slices into
@@ -66,30 +64,22 @@ class SurfaceDistanceMetric(MedicalSegMetric):
         default_spacing (Sequence[float], optional): Spacing (mm) for
             samples without one. Defaults to None.
         empty_policy (str): ``'nan'`` or ``'diagonal'``. Defaults to 'nan'.
-        ignore_index (int): Ground-truth value treated as background in
-            both masks. Defaults to 255.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
-        prefix (str, optional): Evaluator prefix. Defaults to None.
+        **kwargs: :class:`MedicalSegMetric`'s ``class_indices`` (default
+            None: every class except 0), ``ignore_index`` (default 255;
+            treated as background in both masks), ``collect_device`` and ``prefix``.
     """
 
     POLICIES = ('nan', 'diagonal')
 
     def __init__(self,
-                 class_indices: Optional[Sequence[int]] = None,
                  percentiles: Sequence[float] = (95, 100),
                  volume_key: Optional[str] = None,
                  slice_key: str = 'slice_idx',
                  spacing_key: str = 'spacing',
                  default_spacing: Optional[Sequence[float]] = None,
                  empty_policy: str = 'nan',
-                 ignore_index: int = 255,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(
-            class_indices=class_indices,
-            ignore_index=ignore_index,
-            collect_device=collect_device,
-            prefix=prefix)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if empty_policy not in self.POLICIES:
             raise ValueError(f'empty_policy must be one of {self.POLICIES}, '
                              f'got {empty_policy!r}')

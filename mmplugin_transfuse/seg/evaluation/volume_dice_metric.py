@@ -32,31 +32,22 @@ class PerVolumeDiceMetric(MedicalSegMetric):
     leaves it out of the mean. One of the two empty scores 0.
 
     Args:
-        class_indices (Sequence[int], optional): Classes to evaluate.
-            Defaults to None (every class except 0).
         volume_key (str): Metainfo key of the volume id. Defaults to
             ``'volume_id'``.
-        ignore_index (int): Ground-truth value excluded. Defaults to 255.
         empty_score (float, optional): See above. Defaults to 1.0.
         print_volumes (bool): Log one table row per volume. Defaults to
             True.
-        collect_device (str): ``'cpu'`` or ``'gpu'``. Defaults to 'cpu'.
-        prefix (str, optional): Evaluator prefix. Defaults to None.
+        **kwargs: :class:`MedicalSegMetric`'s ``class_indices`` (default
+            None: every class except 0), ``ignore_index`` (default 255;
+            excluded), ``collect_device`` and ``prefix``.
     """
 
     def __init__(self,
-                 class_indices: Optional[Sequence[int]] = None,
                  volume_key: str = 'volume_id',
-                 ignore_index: int = 255,
                  empty_score: Optional[float] = 1.0,
                  print_volumes: bool = True,
-                 collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
-        super().__init__(
-            class_indices=class_indices,
-            ignore_index=ignore_index,
-            collect_device=collect_device,
-            prefix=prefix)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         self.volume_key = volume_key
         self.empty_score = empty_score
         self.print_volumes = print_volumes
