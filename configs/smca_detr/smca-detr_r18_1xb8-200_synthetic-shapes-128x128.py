@@ -45,13 +45,11 @@ train_pipeline, test_pipeline = ([
     dict(step, scale=img_scale) if step['type'] == 'Resize' else step
     for step in pipeline
 ] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
+__shapes_128 = dict(data_root=data_root, metainfo=metainfo)
 train_dataloader = dict(batch_size=8,
                         sampler=dict(type='InfiniteSampler', shuffle=True),
-                        dataset=dict(data_root=data_root,
-                                     metainfo=metainfo,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(
-    data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+                        dataset=dict(__shapes_128, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(__shapes_128, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
