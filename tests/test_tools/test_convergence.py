@@ -130,8 +130,8 @@ def test_peer_models_smoke_run(conv, tmp_path, monkeypatch):
     ])
     with open(out / 'convergence.csv') as f:
         curves = list(csv.DictReader(f))
-    assert [(r['model'], r['iteration']) for r in curves] == [(name, '2')
-                                                              for name in PEERS]
+    assert [(r['model'], r['iteration'])
+            for r in curves] == [(name, '2') for name in PEERS]
     assert all(0.0 <= float(r['mAP']) <= 1.0 for r in curves)
     for name in PEERS:
         work_dir = out / name.replace(' ', '_').lower()
