@@ -145,10 +145,11 @@ def build_model(cfg: Config) -> nn.Module:
 
 
 def in_channels_of(cfg: Config) -> int:
-    """Image channels the model expects (3 unless the backbone says so)."""
+    """Image channels the model expects (3 unless the backbone says so):
+    the backbone's ``in_channels``, else TransFuse's branches' (``cnn``,
+    ``global_branch``)."""
     backbone = cfg.model.get('backbone', {})
     for branch in (backbone, backbone.get('cnn') or {},
-                   backbone.get('transformer') or {},
                    backbone.get('global_branch') or {}):
         if 'in_channels' in branch:
             return int(branch['in_channels'])

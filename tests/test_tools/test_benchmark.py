@@ -380,3 +380,68 @@ def test_latency_rows_keeps_named_default_rows_in_order():
     ]
     with pytest.raises(ValueError, match='matched no row'):
         latency.main(['--task', 'seg', '--rows', 'no such model'])
+
+
+def test_latency_amp_and_training_step_rows(tmp_path):
+    latency = load_tool('benchmark/latency.py')
+    out = str(tmp_path / 'latency.csv')
+    latency.main([
+        '--task', 'seg', '--seg-models', UNET, '--seg-sizes', '32x32',
+        '--runs', '2', '--warmup', '1', '--amp', '--train-step',
+        '--no-flops', '--out', out
+    ])
+    rows = {(r['stage'], r['backend']): r for r in _rows(out)}
+    assert list(rows) == [('inference', 'pytorch'), ('inference', 'amp'),
+                          ('train', 'pytorch'), ('train', 'amp')]
+    for stage in ('inference', 'train'):
+        eager, amp = rows[stage, 'pytorch'], rows[stage, 'amp']
+        assert float(eager['vs_pytorch']) == 1.0
+        assert float(amp['vs_pytorch']) == pytest.approx(
+            float(amp['latency_ms']) / float(eager['latency_ms']))
+        # each stage is its own baseline
+        assert float(eager['latency_ratio']) == 1.0
+    # a training step holds a forward, and a backward and an optimizer step
+    assert float(rows['train', 'pytorch']['latency_ms']) > float(
+        rows['inference', 'pytorch']['latency_ms'])
+    args = latency.parse_args(['--compile', '--backends', 'amp'])
+    assert args.backends == ['pytorch', 'amp', 'compiled']
+
+
+def test_train_step_runner_updates_the_copy_only():
+    latency = load_tool('benchmark/latency.py')
+    common = latency.common
+    cfg = common.load_config(UNET)
+    model = common.build_model(cfg)
+    inputs, samples = common.make_inputs(cfg, 1, 32, 32, with_targets=True)
+    before = [p.detach().clone() for p in model.parameters()]
+    run = latency.train_step_runner(dict(model=model, cfg=cfg), 'amp',
+                                    inputs, samples, 'cpu')
+    run()
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    trained = run.__closure__  # the copy the runner trains
+    copies = [c.cell_contents for c in trained
+              if isinstance(c.cell_contents, torch.nn.Module)]
+    assert any(not torch.equal(a, b) for a, b in zip(
+        before, copies[0].parameters()))
+
+
+def test_in_channels_of_reads_the_backbone_and_transfuse_branches():
+    from mmplugin_transfuse.utils.benchmark import in_channels_of
+    two = osp.join(CONFIG_ROOT, 'transfuse',
+                   'transfuse-s_r34-deit-s-2ch_1xb16-5k_prostate-msd-320x320'
+                   '.py')
+    assert in_channels_of(Config.fromfile(two)) == 2
+    assert in_channels_of(Config.fromfile(TRANSFUSE)) == 3
+    only_vit = Config(dict(model=dict(backbone=dict(
+        cnn=None, global_branch=dict(in_channels=4)))))
+    assert in_channels_of(only_vit) == 4
+    assert in_channels_of(Config(dict(model=dict(backbone=dict(
+        type='ResNet', in_channels=1))))) == 1
+
+
+def test_benchmark_tools_import_without_sys_path_changes():
+    import sys
+    before = list(sys.path)
+    for tool in ('benchmark/latency.py', 'benchmark/memory.py'):
+        load_tool(tool)
+    assert sys.path == before

@@ -16,7 +16,17 @@ the first row of its group (the baseline).
 FLOPs are fvcore-style (one multiply-add = one FLOP) from mmengine's
 ``FlopAnalyzer`` with the package tools' rules for attention with an
 additive mask (``baddbmm``) and fused attention
-(``scaled_dot_product_attention``), see ``benchmark_utils.flop_analyzer_total``.
+(``scaled_dot_product_attention``), see
+``mmplugin_transfuse.utils.benchmark.flop_analyzer_total``.
+
+``--compile`` adds, per model, a row for the model under
+``torch.compile`` (inductor; the compilation happens in the warm-up runs,
+so give ``--warmup`` >= 1), ``--amp`` one for the eager model under
+autocast (bfloat16 on CPU, float16 on CUDA); ``vs_pytorch`` is each row's
+latency over the eager float32 row of its model. ``--train-step`` times a
+training step too (``mode='loss'`` forward on random targets, backward and
+the config's optimizer step, on a copy of the model in training mode),
+with the same backends, in rows of ``stage`` ``train``.
 
 ``--backends pytorch onnxruntime`` adds, per model and size, a row for the
 model exported to ONNX (``tools/deployment/pytorch2onnx.py``'s graph, static
@@ -33,20 +43,21 @@ Examples::
     python tools/benchmark/latency.py --task seg --device cuda --runs 50
     python tools/benchmark/latency.py --backends pytorch onnxruntime \
         --rows TransFuse-S "(300 q)" --seg-sizes 352x352 --det-sizes 512x512
+    python tools/benchmark/latency.py --compile --amp --train-step \
+        --rows TransFuse-S "single-scale (300 q)" --seg-sizes 352x352 \
+        --det-sizes 512x512 --threads 2
 """
 import argparse
 import os
 import os.path as osp
 import statistics
-import sys
 import tempfile
 import time
 from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import benchmark_utils as common  # noqa: E402
+from mmplugin_transfuse.utils import benchmark as common
 
 SMCA_R50 = 'configs/smca_detr/smca-detr_r50_8xb2-50e_coco.py'
 # SMCA's attentions through mmcv's MultiheadAttention (before the fused path)
@@ -83,11 +94,14 @@ SEG_MODELS: List[Tuple] = [
 DET_SIZES = ['512x512', '800x1216']
 SEG_SIZES = ['192x256', '352x352']
 COLUMNS = [
-    'task', 'size', 'model', 'config', 'backend', 'device', 'params_M',
+    'task', 'size', 'model', 'config', 'stage', 'backend', 'device',
+    'params_M',
     'GFLOPs', 'latency_ms', 'latency_p25_ms', 'latency_p75_ms', 'runs',
     'latency_ratio', 'flops_ratio', 'params_ratio', 'vs_pytorch'
 ]
-BACKENDS = ('pytorch', 'onnxruntime')
+# pytorch: eager float32; compiled: torch.compile (inductor) of the same
+# model; amp: eager under autocast (bfloat16 on CPU, float16 on CUDA)
+BACKENDS = ('pytorch', 'compiled', 'amp', 'onnxruntime')
 
 
 def _sync(device: str) -> None:
@@ -96,12 +110,12 @@ def _sync(device: str) -> None:
 
 
 def time_models(runners: Dict[str, Any], warmup: int, runs: int,
-                device: str) -> Dict[str, List[float]]:
+                device: str, grad: bool = False) -> Dict[str, List[float]]:
     """Seconds per call of each runner (name -> no-argument callable):
     ``warmup`` untimed calls each, then ``runs`` round-robin rounds of one
-    timed call per runner."""
+    timed call per runner (under ``torch.no_grad`` unless ``grad``)."""
     times: Dict[str, List[float]] = {name: [] for name in runners}
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         for run in runners.values():
             for _ in range(warmup):
                 run()
@@ -130,6 +144,53 @@ def onnxruntime_runner(m: Dict[str, Any], inputs: torch.Tensor,
     session = _ort_session(path, torch.get_num_threads())
     feed = {'input': inputs.cpu().numpy()}
     return lambda: session.run(None, feed)
+
+
+def amp_dtype(device: str) -> torch.dtype:
+    """Autocast dtype of ``--amp``: float16 on CUDA, bfloat16 on CPU."""
+    return torch.float16 if device.startswith('cuda') else torch.bfloat16
+
+
+def inference_runner(model: torch.nn.Module, backend: str,
+                     inputs: torch.Tensor, samples: Sequence[Any],
+                     device: str):
+    """``model(inputs, samples, mode='tensor')`` as ``backend`` runs it
+    (eval mode)."""
+    forward = torch.compile(model) if backend == 'compiled' else model
+
+    def run():
+        with torch.autocast(device.split(':')[0], dtype=amp_dtype(device),
+                            enabled=backend == 'amp'):
+            return forward(inputs, list(samples), mode='tensor')
+
+    return run
+
+
+def train_step_runner(m: Dict[str, Any], backend: str, inputs: torch.Tensor,
+                      samples: Sequence[Any], device: str):
+    """One training step of a copy of ``m``'s model: ``mode='loss'``
+    forward, backward and the config's optimizer step (its
+    ``optim_wrapper`` as a plain ``OptimWrapper``: optimizer, gradient
+    clipping, parameter-wise settings)."""
+    import copy
+
+    from mmengine.optim import build_optim_wrapper
+    model = copy.deepcopy(m['model']).train()
+    optim_cfg = dict(m['cfg'].get('optim_wrapper') or dict(
+        optimizer=dict(type='AdamW', lr=1e-4)))
+    for key in ('loss_scale', 'dtype'):
+        optim_cfg.pop(key, None)
+    optim = build_optim_wrapper(model, dict(optim_cfg, type='OptimWrapper'))
+    forward = torch.compile(model) if backend == 'compiled' else model
+
+    def run():
+        with torch.autocast(device.split(':')[0], dtype=amp_dtype(device),
+                            enabled=backend == 'amp'):
+            losses = forward(inputs, list(samples), mode='loss')
+        loss, _ = model.parse_losses(losses)
+        optim.update_params(loss)
+
+    return run
 
 
 def _quantile(values: List[float], q: float) -> float:
@@ -175,30 +236,45 @@ def benchmark_group(task: str, entries: Sequence[Tuple],
                         m['model'], inputs, samples)
                 except Exception as exc:  # a model jit cannot trace
                     print(f'FLOPs of {m["name"]} not counted: {exc!r}')
-        runners = {}  # (model name, backend) -> callable
+        runners = {}  # (model name, stage, backend) -> callable
         with tempfile.TemporaryDirectory() as folder:
             for m in models:
-                if 'pytorch' in args.backends:
-                    runners[m['name'], 'pytorch'] = (
-                        lambda model=m['model']: model(
-                            inputs, list(samples), mode='tensor'))
-                if 'onnxruntime' in args.backends:
-                    runners[m['name'], 'onnxruntime'] = onnxruntime_runner(
-                        m, inputs, folder)
+                for backend in args.backends:
+                    key = m['name'], 'inference', backend
+                    if backend == 'onnxruntime':
+                        runners[key] = onnxruntime_runner(m, inputs, folder)
+                    else:
+                        runners[key] = inference_runner(
+                            m['model'], backend, inputs, samples,
+                            args.device)
             times = time_models(runners, args.warmup, args.runs, args.device)
+        if args.train_step:
+            train_inputs, train_samples = common.make_inputs(
+                models[0]['cfg'], 1, height, width, with_targets=True,
+                device=args.device)
+            train_runners = {(m['name'], 'train', backend): train_step_runner(
+                m, backend, train_inputs, train_samples, args.device)
+                             for m in models for backend in args.backends
+                             if backend != 'onnxruntime'}
+            times.update(time_models(train_runners, args.warmup, args.runs,
+                                     args.device, grad=True))
         first = len(rows)
         for m in models:
-            for backend in args.backends:
-                t = times[m['name'], backend]
+            for stage, backend in [(st, b) for st in ('inference', 'train')
+                                   for b in args.backends]:
+                if (m['name'], stage, backend) not in times:
+                    continue
+                t = times[m['name'], stage, backend]
                 rows.append(
                     dict(
                         task=task,
                         size=f'{height}x{width}',
                         model=m['name'],
                         config=m['config'],
+                        stage=stage,
                         backend=backend,
-                        device=args.device
-                        if backend == 'pytorch' else 'cpu',
+                        device='cpu'
+                        if backend == 'onnxruntime' else args.device,
                         params_M=common.count_params(m['model']) / 1e6,
                         GFLOPs=flops[m['name']] / 1e9
                         if m['name'] in flops else '',
@@ -207,20 +283,24 @@ def benchmark_group(task: str, entries: Sequence[Tuple],
                         latency_p75_ms=_quantile(t, 0.75) * 1e3,
                         runs=len(t)))
         group = rows[first:]
-        base = group[0]
-        by_model = {(r['model'], r['backend']): r for r in group}
+        # the baseline of each stage: the group's first model, first backend
+        base_of = {}
         for row in group:
+            base_of.setdefault(row['stage'], row)
+        by_model = {(r['model'], r['stage'], r['backend']): r for r in group}
+        for row in group:
+            base = base_of[row['stage']]
             row['latency_ratio'] = row['latency_ms'] / base['latency_ms']
             row['params_ratio'] = row['params_M'] / base['params_M']
             if row['GFLOPs'] != '' and base['GFLOPs'] != '':
                 row['flops_ratio'] = row['GFLOPs'] / base['GFLOPs']
-            torch_row = by_model.get((row['model'], 'pytorch'))
+            torch_row = by_model.get((row['model'], row['stage'], 'pytorch'))
             if torch_row is not None:
                 row['vs_pytorch'] = (
                     row['latency_ms'] / torch_row['latency_ms'])
         common.print_table(group, [
-            'size', 'model', 'backend', 'params_M', 'GFLOPs', 'latency_ms',
-            'latency_p25_ms', 'latency_p75_ms', 'latency_ratio',
+            'size', 'model', 'stage', 'backend', 'params_M', 'GFLOPs',
+            'latency_ms', 'latency_p25_ms', 'latency_p75_ms', 'latency_ratio',
             'flops_ratio', 'vs_pytorch'
         ])
     return rows
@@ -266,7 +346,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         choices=BACKENDS,
         default=['pytorch'],
-        help='pytorch (eager) and/or onnxruntime (the exported model, CPU)')
+        help='pytorch (eager float32), compiled (torch.compile, inductor), '
+        'amp (autocast: bfloat16 on CPU, float16 on CUDA) and/or '
+        'onnxruntime (the exported model, CPU); vs_pytorch is each row over '
+        'the eager float32 row of its model')
+    parser.add_argument('--compile', action='store_true',
+                        help='add the compiled rows (= --backends ... '
+                        'compiled)')
+    parser.add_argument('--amp', action='store_true',
+                        help='add the autocast rows (= --backends ... amp)')
+    parser.add_argument(
+        '--train-step',
+        action='store_true',
+        help='also time one training step per model and backend: loss '
+        'forward with random targets, backward, the optimizer step')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch.set_num_threads (CPU)')
     parser.add_argument('--no-flops', action='store_true')
@@ -279,6 +372,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         'the models), values parsed as Python literals')
     parser.add_argument('--out', default='work_dirs/benchmark/latency.csv')
     args = parser.parse_args(argv)
+    for flag, backend in ((args.compile, 'compiled'), (args.amp, 'amp')):
+        if flag and backend not in args.backends:
+            args.backends.append(backend)
+    if ('compiled' in args.backends or 'amp' in args.backends) and \
+            'pytorch' not in args.backends:
+        args.backends.insert(0, 'pytorch')  # the rows' reference
     if args.runs < 1 or args.warmup < 0:
         parser.error('--runs must be >= 1 and --warmup >= 0')
     if args.device.startswith('cuda') and not torch.cuda.is_available():

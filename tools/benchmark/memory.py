@@ -25,6 +25,11 @@ on GPU in the papers; ``--seg-batch`` (default 4 here) sets it.
 
     python tools/benchmark/memory.py                 # det + seg tables
     python tools/benchmark/memory.py --task seg --seg-batch 16 --device cuda
+    python tools/benchmark/memory.py --compile --amp   # + compiled, AMP rows
+
+``--compile`` and ``--amp`` add per model a row with the forward under
+``torch.compile`` and one under autocast (bfloat16 on CPU, float16 on
+CUDA); ``vs_pytorch`` is a row's peak over the model's eager float32 row.
 """
 import argparse
 import gc
@@ -36,13 +41,13 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import benchmark_utils as common  # noqa: E402
-import latency  # noqa: E402  (same model lists)
+from mmplugin_transfuse.utils import benchmark as common
+
+latency = common.load_tool('benchmark/latency.py')  # the same model lists
 
 COLUMNS = [
-    'task', 'size', 'batch', 'model', 'config', 'device', 'peak_MB',
-    'base_MB', 'step_s', 'memory_ratio'
+    'task', 'size', 'batch', 'model', 'config', 'backend', 'device',
+    'peak_MB', 'base_MB', 'step_s', 'memory_ratio', 'vs_pytorch'
 ]
 RESULT_TAG = 'MEMORY_RESULT '
 
@@ -62,10 +67,15 @@ def _reset_peak_rss() -> None:
 
 
 def measure(config: str, height: int, width: int, batch: int, device: str,
-            steps: int, cfg_options: Optional[Dict[str, Any]] = None
-            ) -> Dict[str, float]:
+            steps: int, cfg_options: Optional[Dict[str, Any]] = None,
+            backend: str = 'pytorch') -> Dict[str, float]:
     """Peak memory (MB) of the last of ``steps`` training steps (this
-    process: call it in a fresh subprocess for a clean CPU figure)."""
+    process: call it in a fresh subprocess for a clean CPU figure).
+
+    ``backend``: ``pytorch`` (eager float32), ``compiled`` (the forward
+    under ``torch.compile``; the first step compiles) or ``amp`` (the
+    forward under autocast: bfloat16 on CPU, float16 on CUDA).
+    """
     import torch
     on_cuda = device.startswith('cuda')
     if not on_cuda and not osp.exists('/proc/self/clear_refs'):
@@ -93,6 +103,7 @@ def measure(config: str, height: int, width: int, batch: int, device: str,
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     inputs, samples = common.make_inputs(
         cfg, batch, height, width, with_targets=True, device=device)
+    forward = torch.compile(model) if backend == 'compiled' else model
     for step in range(steps):
         last = step == steps - 1
         if last:
@@ -103,7 +114,10 @@ def measure(config: str, height: int, width: int, batch: int, device: str,
             else:
                 _reset_peak_rss()
             start = time.perf_counter()
-        losses = model(inputs, list(samples), mode='loss')
+        with torch.autocast(device.split(':')[0],
+                            dtype=latency.amp_dtype(device),
+                            enabled=backend == 'amp'):
+            losses = forward(inputs, list(samples), mode='loss')
         loss, _ = model.parse_losses(losses)
         optim_wrapper.update_params(loss)
         del losses, loss
@@ -118,18 +132,21 @@ def measure(config: str, height: int, width: int, batch: int, device: str,
         peak_MB=peak, base_MB=base, step_s=time.perf_counter() - start)
 
 
-def run_child(config: str, size: str, batch: int, args) -> Dict[str, float]:
+def run_child(config: str, size: str, batch: int, args,
+              backend: str = 'pytorch',
+              overrides: Optional[Dict[str, Any]] = None) -> Dict[str, float]:
     """``measure`` in a fresh Python process; its result line is JSON."""
     cmd = [
         sys.executable,
         osp.abspath(__file__), '--child', config, '--size', size, '--batch',
         str(batch), '--device', args.device, '--steps',
-        str(args.steps)
+        str(args.steps), '--backend', backend
     ]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
-    if args.cfg_options:
-        cmd += ['--cfg-options', json.dumps(args.cfg_options)]
+    options = dict(args.cfg_options, **(overrides or {}))
+    if options:
+        cmd += ['--cfg-options', json.dumps(options)]
     proc = subprocess.run(cmd, capture_output=True, text=True,
                           env=dict(os.environ))
     for line in proc.stdout.splitlines():
@@ -160,11 +177,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         metavar='KEY=VALUE')
+    parser.add_argument('--compile', action='store_true',
+                        help='add a row per model with the forward under '
+                        'torch.compile (inductor)')
+    parser.add_argument('--amp', action='store_true',
+                        help='add a row per model with the forward under '
+                        'autocast (bfloat16 on CPU, float16 on CUDA)')
     parser.add_argument('--out', default='work_dirs/benchmark/memory.csv')
     # internal: one measurement in this process
     parser.add_argument('--child', metavar='CONFIG', help=argparse.SUPPRESS)
     parser.add_argument('--size', help=argparse.SUPPRESS)
     parser.add_argument('--batch', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--backend', default='pytorch',
+                        choices=['pytorch', 'compiled', 'amp'],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error('--steps must be >= 1')
@@ -184,7 +210,7 @@ def main(argv=None) -> List[Dict]:
             torch.set_num_threads(args.threads)
         height, width = common.parse_size(args.size)
         result = measure(args.child, height, width, args.batch, args.device,
-                         args.steps, args.cfg_options)
+                         args.steps, args.cfg_options, args.backend)
         print(RESULT_TAG + json.dumps(result), flush=True)
         return [result]
     det = latency._entries(args.det_models, latency.DET_MODELS)
@@ -198,23 +224,31 @@ def main(argv=None) -> List[Dict]:
         groups.append(('det', det, args.det_sizes, args.det_batch))
     if args.task in ('seg', 'all'):
         groups.append(('seg', seg, args.seg_sizes, args.seg_batch))
+    backends = ['pytorch'] + ['compiled'] * args.compile + ['amp'] * args.amp
     rows = []
     for task, entries, sizes, batch in groups:
         for size in sizes:
             common.parse_size(size)  # fail early on a malformed size
             group = []
-            for name, config in entries:
-                result = run_child(config, size, batch, args)
-                group.append(
-                    dict(task=task, size=size, batch=batch, model=name,
-                         config=config, device=args.device, **result))
-                print(f'{name} {size} x{batch}: {result["peak_MB"]:.0f} MB',
-                      flush=True)
+            for name, config, *own in entries:
+                eager = None
+                for backend in backends:
+                    # a row's own overrides (e.g. the unfused attention)
+                    result = run_child(config, size, batch, args, backend,
+                                       own[0] if own else None)
+                    row = dict(task=task, size=size, batch=batch, model=name,
+                               config=config, backend=backend,
+                               device=args.device, **result)
+                    eager = eager or row
+                    row['vs_pytorch'] = row['peak_MB'] / eager['peak_MB']
+                    group.append(row)
+                    print(f'{name} ({backend}) {size} x{batch}: '
+                          f'{result["peak_MB"]:.0f} MB', flush=True)
             for row in group:
                 row['memory_ratio'] = row['peak_MB'] / group[0]['peak_MB']
             common.print_table(group, [
-                'size', 'batch', 'model', 'peak_MB', 'step_s',
-                'memory_ratio'
+                'size', 'batch', 'model', 'backend', 'peak_MB', 'step_s',
+                'memory_ratio', 'vs_pytorch'
             ])
             rows += group
     common.write_csv(args.out, rows, COLUMNS)
