@@ -8,14 +8,14 @@ config's model. ``import mmplugin_transfuse`` does not import it.
 """
 from .export_wrappers import DetExportWrapper, SegExportWrapper
 from .onnx_export import (build_model, compare_with_pytorch, export_onnx,
-                          export_wrapper, require_deploy_extra, size_divisor,
-                          task_of)
+                          export_program, export_wrapper,
+                          require_deploy_extra, size_divisor, task_of)
 from .ort_detector import ONNXRuntimeDetector
 from .ort_segmentor import ONNXRuntimeSegmentor
 
 __all__ = [
     'DetExportWrapper', 'SegExportWrapper', 'build_model',
-    'compare_with_pytorch', 'export_onnx', 'export_wrapper',
+    'compare_with_pytorch', 'export_onnx', 'export_program', 'export_wrapper',
     'require_deploy_extra', 'size_divisor', 'task_of', 'ONNXRuntimeDetector',
     'ONNXRuntimeSegmentor'
 ]

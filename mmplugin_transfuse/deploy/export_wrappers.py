@@ -55,15 +55,17 @@ class DetExportWrapper(nn.Module):
     Vectorised over the batch, the same arithmetic as mmdet's
     ``DETRHead._predict_by_feat_single`` with ``rescale=False``.
 
+    The detector is given one data sample for the whole batch: every image
+    fills the input, so all share one size, and the detectors take the
+    batch size from the feature maps and broadcast the per-image geometry
+    (``(1, 2)`` image sizes) over it. The graph's N is thus free to be
+    dynamic, like H and W.
+
     Args:
         model (nn.Module): The detector, in eval mode.
-        batch_size (int): Images per input. The detectors read each image's
-            size from a list of data samples, one per image, so the batch
-            size of the graph is fixed when it is traced; H and W may be
-            dynamic.
     """
 
-    def __init__(self, model: nn.Module, batch_size: int = 1) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
         head = model.bbox_head
         for attr in ('forward_transformer', 'extract_feat'):
@@ -73,7 +75,6 @@ class DetExportWrapper(nn.Module):
                     f'(no `{attr}`): detection export supports mmdet '
                     'DetectionTransformer subclasses')
         self.model = model
-        self.batch_size = batch_size
         self.max_per_img = int(head.test_cfg.get('max_per_img',
                                                  model.num_queries))
         self.use_sigmoid = bool(head.loss_cls.use_sigmoid)
@@ -81,11 +82,10 @@ class DetExportWrapper(nn.Module):
 
     def forward(self, input: Tensor) -> Tuple[Tensor, Tensor]:  # noqa: A002
         h, w = input.shape[-2:]
-        # every image fills the input
+        # every image fills the input: one sample stands for the batch
         sample = ImageMeta(img_shape=(h, w), batch_input_shape=(h, w))
-        samples = [sample] * self.batch_size
         head_inputs = self.model.forward_transformer(
-            self.model.extract_feat(input), samples)
+            self.model.extract_feat(input), [sample])
         head_inputs['hidden_states'] = head_inputs['hidden_states'][-1:]
         cls_scores, boxes = self.model.bbox_head(**head_inputs)
         return self.postprocess(cls_scores[-1], boxes[-1], h, w)

@@ -87,12 +87,12 @@ def size_divisor(cfg: Config, model: nn.Module) -> int:
     return int(max(strides))
 
 
-def export_wrapper(cfg: Config, model: nn.Module,
-                   batch_size: int = 1) -> nn.Module:
-    """The graph module of :mod:`.export_wrappers` for the config's task."""
+def export_wrapper(cfg: Config, model: nn.Module) -> nn.Module:
+    """The graph module of :mod:`.export_wrappers` for the config's task
+    (any batch size for either)."""
     if task_of(cfg) == 'seg':
         return SegExportWrapper(model).eval()
-    return DetExportWrapper(model, batch_size=batch_size).eval()
+    return DetExportWrapper(model).eval()
 
 
 def output_names(cfg: Config) -> List[str]:
@@ -122,12 +122,55 @@ def traceable_shape_as_tensor():
         torch._shape_as_tensor = original
 
 
+def dynamic_input_shapes(example: Tensor,
+                         dynamic_divisor: int,
+                         dynamic_batch: bool = True) -> Dict:
+    """``torch.export`` dynamic shapes of ``input``: H and W multiples of
+    ``dynamic_divisor`` (at least 2 of them), N free when ``dynamic_batch``.
+
+    Raises:
+        ValueError: When the example cannot stand for those shapes (torch
+            specialises traced sizes 0 and 1).
+    """
+    n, _, h, w = example.shape
+    dims = {}
+    if dynamic_batch:
+        if n < 2:
+            raise ValueError('a dynamic batch is traced with N >= 2')
+        dims[0] = torch.export.Dim('batch', min=1, max=1024)
+    top = 8192 // dynamic_divisor
+    for axis, name, size in ((2, 'height', h), (3, 'width', w)):
+        if size % dynamic_divisor or size < 2 * dynamic_divisor:
+            raise ValueError(
+                f'--shape: {size} must be a multiple of the size divisor '
+                f'{dynamic_divisor}, at least twice it, for --dynamic')
+        dims[axis] = torch.export.Dim(
+            f'{name}_cells', min=2, max=top) * dynamic_divisor
+    return {'input': dims}
+
+
+def export_program(wrapper: nn.Module,
+                   example: Tensor,
+                   dynamic_divisor: int,
+                   dynamic_batch: bool = True):
+    """``torch.export.export`` of ``wrapper`` with dynamic N, H, W: the
+    graph the ONNX exporter translates, without the translation.
+
+    It fails on a data-dependent Python branch or a size frozen into the
+    graph; its ``.module()`` runs the traced graph at other shapes.
+    """
+    shapes = dynamic_input_shapes(example, dynamic_divisor, dynamic_batch)
+    with torch.no_grad(), traceable_shape_as_tensor():
+        return torch.export.export(
+            wrapper, (example, ), dynamic_shapes=shapes, strict=False)
+
+
 def export_onnx(wrapper: nn.Module,
                 example: Tensor,
                 out_file: str,
                 names: Sequence[str],
                 dynamic_divisor: Optional[int] = None,
-                dynamic_batch: Optional[bool] = None,
+                dynamic_batch: bool = True,
                 opset: int = 18) -> None:
     """Write the ONNX model of ``wrapper`` traced on ``example``.
 
@@ -140,31 +183,15 @@ def export_onnx(wrapper: nn.Module,
         names (list[str]): Output names.
         dynamic_divisor (int, optional): Make H and W dynamic multiples of
             this; None exports the example's static shape.
-        dynamic_batch (bool, optional): With ``dynamic_divisor``, N dynamic
-            too. None: dynamic except for a :class:`DetExportWrapper`,
-            whose batch size is fixed when traced.
+        dynamic_batch (bool): With ``dynamic_divisor``, N dynamic too
+            (False: only H and W).
         opset (int): ONNX opset.
     """
     require_deploy_extra()
     dynamic_shapes = None
-    if dynamic_batch is None:
-        dynamic_batch = not isinstance(wrapper, DetExportWrapper)
     if dynamic_divisor:
-        n, _, h, w = example.shape
-        dims = {}
-        if dynamic_batch:
-            if n < 2:
-                raise ValueError('a dynamic batch is traced with N >= 2')
-            dims[0] = torch.export.Dim('batch', min=1, max=1024)
-        top = 8192 // dynamic_divisor
-        for axis, name, size in ((2, 'height', h), (3, 'width', w)):
-            if size % dynamic_divisor or size < 2 * dynamic_divisor:
-                raise ValueError(
-                    f'--shape: {size} must be a multiple of the size divisor '
-                    f'{dynamic_divisor}, at least twice it, for --dynamic')
-            dims[axis] = torch.export.Dim(
-                f'{name}_cells', min=2, max=top) * dynamic_divisor
-        dynamic_shapes = {'input': dims}
+        dynamic_shapes = dynamic_input_shapes(example, dynamic_divisor,
+                                              dynamic_batch)
     with torch.no_grad(), traceable_shape_as_tensor():
         torch.onnx.export(
             wrapper, (example, ),

@@ -33,8 +33,36 @@ SMCA_CFG = _config('smca_detr/smca-detr_r18_*synthetic-shapes-*.py')
 SMCA_MS_CFG = _config('smca_detr/smca-detr-ms_r18_*synthetic-shapes-*.py')
 # tiny versions of the synthetic configs (export time grows with the graph)
 SEG_TINY = {'model.backbone.global_branch.depth': 2}
-SMCA_TINY = {'model.encoder.num_layers': 1, 'model.decoder.num_layers': 2}
-SMCA_MS_TINY = {'model.decoder.num_layers': 2}
+TINY_DIMS = 32
+
+
+def _tiny_det(path: str, **options) -> Config:
+    """A synthetic SMCA config at 32 channels, one encoder and one decoder
+    layer (the graph and so the export time shrink; every module of the
+    real config stays), with ``options`` (dotted keys) on top."""
+    cfg = Config.fromfile(path)
+
+    def shrink(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == 'embed_dims':
+                    node[key] = TINY_DIMS
+                elif key == 'feedforward_channels':
+                    node[key] = 2 * TINY_DIMS
+                elif key == 'num_feats':  # sine encoding: 2 * num_feats
+                    node[key] = TINY_DIMS // 2
+                elif key == 'num_layers':
+                    node[key] = 1
+                else:
+                    shrink(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                shrink(value)
+
+    shrink(cfg.model)
+    cfg.model.neck.out_channels = TINY_DIMS
+    cfg.merge_from_dict(options)
+    return cfg
 
 
 def _cli(options: dict) -> list:
@@ -106,45 +134,71 @@ def _det_samples(x):
     ]
 
 
-@pytest.mark.parametrize(
-    'path,tiny,dynamic', [(SMCA_CFG, SMCA_TINY, True),
-                          (SMCA_MS_CFG, SMCA_MS_TINY, False)],
-    ids=['single-scale-dynamic', 'multi-scale-static'])
-def test_detection_export_equals_predict(tmp_path, path, tiny, dynamic):
-    """SMCA-DETR: ``dets`` / ``labels`` of ONNX Runtime equal
-    ``model.predict(input, samples, rescale=False)`` (mmdet's own
-    post-processing), at a second input size when dynamic."""
-    import onnxruntime as ort
-    cfg = _load(path, tiny)
+def _random_det(cfg: Config):
     model = build_model(cfg, None)
     torch.manual_seed(0)
     model.init_weights()
-    model.eval()
+    return model.eval()
+
+
+@pytest.mark.parametrize('path', [SMCA_CFG, SMCA_MS_CFG],
+                         ids=['single-scale', 'multi-scale'])
+def test_detection_dynamic_export_equals_predict(tmp_path, path):
+    """SMCA-DETR, dynamic N, H, W: ``dets`` / ``labels`` of ONNX Runtime
+    equal ``model.predict(input, samples, rescale=False)`` (mmdet's own
+    post-processing) of each image, at the traced batch and size and at
+    another batch size and size."""
+    import onnxruntime as ort
+    cfg = _tiny_det(path)
+    model = _random_det(cfg)
     divisor = max(getattr(model, 'feat_strides', None)
                   or [model.feat_stride])
-    shape = (2 * divisor, 3 * divisor)
-    example = torch.randn(1, 3, *shape)
+    example = torch.randn(2, 3, 2 * divisor, 3 * divisor)
     out = str(tmp_path / 'det.onnx')
-    wrapper = export_wrapper(cfg, model)
-    export_onnx(wrapper, example, out, output_names(cfg),
-                dynamic_divisor=divisor if dynamic else None)
+    export_onnx(export_wrapper(cfg, model), example, out, output_names(cfg),
+                dynamic_divisor=divisor)
     session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
-    sizes = [shape] + ([(3 * divisor, 2 * divisor)] if dynamic else [])
     k = cfg.model.test_cfg.get('max_per_img', cfg.model.num_queries)
-    for size in sizes:
-        x = torch.randn(1, 3, *size)
+    for n, size in ((2, (2 * divisor, 3 * divisor)),
+                    (3, (3 * divisor, 2 * divisor))):
+        x = torch.randn(n, 3, *size)
         dets, labels = session.run(['dets', 'labels'], {'input': x.numpy()})
-        assert dets.shape == (1, k, 5) and labels.shape == (1, k)
+        assert dets.shape == (n, k, 5) and labels.shape == (n, k)
         with torch.no_grad():
-            pred = model.predict(x, _det_samples(x),
-                                 rescale=False)[0].pred_instances
-        got = torch.from_numpy(dets[0])
-        torch.testing.assert_close(got[:, :4], pred.bboxes, atol=1e-3 *
-                                   max(size), rtol=0)
-        torch.testing.assert_close(got[:, 4], pred.scores, atol=1e-5, rtol=0)
-        assert labels[0].tolist() == pred.labels.tolist()
-        assert (got[:, [0, 2]] <= size[1]).all()  # clamped to the image
-        assert (got[:, [1, 3]] <= size[0]).all()
+            preds = model.predict(x, _det_samples(x), rescale=False)
+        for i, pred in enumerate(p.pred_instances for p in preds):
+            got = torch.from_numpy(dets[i])
+            torch.testing.assert_close(got[:, :4], pred.bboxes, atol=1e-3 *
+                                       max(size), rtol=0)
+            torch.testing.assert_close(got[:, 4], pred.scores, atol=1e-5,
+                                       rtol=0)
+            assert labels[i].tolist() == pred.labels.tolist()
+            assert (got[:, [0, 2]] <= size[1]).all()  # clamped to the image
+            assert (got[:, [1, 3]] <= size[0]).all()
+
+
+def test_detection_variant_traces_with_dynamic_shapes():
+    """A variant other than the exported default (full covariance scales,
+    shared by the heads): ``torch.export`` traces the detector with dynamic
+    N, H, W (no data-dependent branch) and the trace equals the eager model
+    at another batch and size. (``tools/deployment/check_export_matrix.py``
+    checks every variant of every config.)"""
+    from mmplugin_transfuse.deploy import export_program
+    cfg = _tiny_det(SMCA_CFG, **{
+        'model.decoder.layer_cfg.scale_mode': 'Cov',
+        'model.decoder.layer_cfg.head_shared_prior': True
+    })
+    model = _random_det(cfg)
+    wrapper = export_wrapper(cfg, model)
+    d = model.feat_stride
+    program = export_program(wrapper, torch.randn(2, 3, 2 * d, 3 * d), d)
+    x = torch.randn(3, 3, 3 * d, 2 * d)
+    with torch.no_grad():
+        (dets, labels), (ref_dets, ref_labels) = program.module()(x), \
+            wrapper(x)
+    assert dets.shape == (3, cfg.model.test_cfg.max_per_img, 5)
+    torch.testing.assert_close(dets, ref_dets, atol=1e-5, rtol=0)
+    assert torch.equal(labels, ref_labels)
 
 
 def _seg_data_options(root: str) -> list:

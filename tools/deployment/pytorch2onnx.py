@@ -73,12 +73,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='input size (default: the config\'s crop size or test resize '
         'scale, rounded up to the size divisor)')
     parser.add_argument(
-        '--batch-size', type=int, default=1, help='N of the traced input')
+        '--batch-size',
+        type=int,
+        default=1,
+        help='N of the traced input (at least 2 with --dynamic)')
     parser.add_argument(
         '--dynamic',
         action='store_true',
-        help='dynamic H and W (multiples of the size divisor) and, for '
-        'segmentation, N; checked on two sizes')
+        help='dynamic N, H and W (H, W multiples of the size divisor); '
+        'checked on two batch sizes and input sizes')
     parser.add_argument('--opset', type=int, default=18, help='ONNX opset')
     parser.add_argument(
         '--cfg-options',
@@ -100,11 +103,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     divisor = size_divisor(cfg, model)
     h, w = args.shape or default_shape(cfg, divisor)
     channels = len(cfg.model.data_preprocessor.get('mean') or [0] * 3)
-    # detectors read per-image sizes from a list of samples: N is traced
-    dynamic_batch = args.dynamic and task == 'seg'
     # torch specialises a traced size of 1: a dynamic batch traces with 2
-    n = max(args.batch_size, 2) if dynamic_batch else args.batch_size
-    wrapper = export_wrapper(cfg, model, batch_size=n)
+    n = max(args.batch_size, 2) if args.dynamic else args.batch_size
+    wrapper = export_wrapper(cfg, model)
     names = output_names(cfg)
     gen = torch.Generator().manual_seed(0)
     example = torch.randn(n, channels, h, w, generator=gen)
@@ -114,18 +115,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.out,
         names,
         dynamic_divisor=divisor if args.dynamic else None,
-        dynamic_batch=dynamic_batch,
         opset=args.opset)
     print(f'wrote {args.out}: input {n}x{channels}x{h}x{w}'
-          f'{" (dynamic H, W" + (", N" if dynamic_batch else "") + ")" if args.dynamic else ""}'
+          f'{" (dynamic N, H, W)" if args.dynamic else ""}'
           f', outputs {", ".join(names)}')
     inputs = [example]
     if args.dynamic:
-        other_n = 1 if dynamic_batch else n
+        # another batch size and shape (W stays >= 2 cells, the traced
+        # minimum)
+        other_w = w - divisor if w >= 3 * divisor else w + divisor
         inputs.append(
-            torch.randn(other_n, channels, h + divisor, max(w - divisor,
-                                                            divisor),
-                        generator=gen))
+            torch.randn(1, channels, h + divisor, other_w, generator=gen))
     rows = compare_with_pytorch(wrapper, args.out, inputs, names)
     print('ONNX Runtime vs PyTorch:')
     print(format_rows(rows))
