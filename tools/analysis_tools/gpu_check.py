@@ -46,8 +46,8 @@ MODELS = {
 }
 BASELINES = {
     'SMCA-R50': ('DETR-R50', 'mmdet::detr/detr_r50_8xb2-150e_coco.py'),
-    'TransFuse-S': ('UNet', 'mmseg::unet/'
-                    'unet-s5-d16_fcn_4xb4-160k_cityscapes-512x1024.py'),
+    'TransFuse-S': ('UNet-S5-D16',
+                    'mmseg::unet/unet-s5-d16_fcn_4xb4-40k_hrf-256x256.py'),
 }
 
 
@@ -145,7 +145,7 @@ def check_amp_train(rows: List[Dict], device: str, steps: int,
                     parsed = model(inputs, samples, mode='loss')
                     loss, _ = model.parse_losses(parsed)
                 wrapper.update_params(loss)
-                losses.append(float(loss))
+                losses.append(float(loss.detach()))
             ok = all(math.isfinite(v) for v in losses)
             detail = ', '.join(f'{v:.3f}' for v in losses)
         except Exception as err:  # a failing step fails the row
