@@ -1,11 +1,15 @@
 """2-process DDP on CPU (gloo) through tools/dist_train.sh and dist_test.sh,
 with one image per process (how SMCA's multi-scale model was trained, 8
-GPUs x 1 image).
+GPUs x 1 image), and two torchrun agents as two nodes.
 
-Every launch starts two interpreters that import torch and mmseg/mmdet, so
-the launches are few and the models tiny: TransFuse-S with 1 ViT block on
-32x32 images (one training run shared by the train and test checks) and
-SMCA-DETR with 1 decoder layer on 64x64 images.
+Every launch starts interpreters that import torch and mmseg/mmdet, so the
+launches are few and the model tiny: TransFuse-S with 1 ViT block on 32x32
+images, one 2-process training whose checkpoint and log serve the two-node
+and the dist_test comparisons, all in one test (pytest-xdist hands the
+tests of a module to different workers, so a fixture shared by several
+tests could train once per worker). SMCA-DETR's 2-process training and
+CocoMetric evaluation run in test_preemption_processes.py (the resumed run
+of its signal test).
 """
 import glob
 import os
@@ -17,7 +21,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 import torch
 from mmengine.config import Config
 
@@ -76,15 +79,38 @@ def tiny_config(src: str, dst: str, root: str, size: int, **changes) -> str:
     return dst
 
 
-@pytest.fixture(scope='module')
-def seg_run(tmp_path_factory):
+def _val_metrics(text: str) -> dict:
+    (line, ) = [x for x in text.splitlines()
+                if 'Iter(val) [3/3]' in x and 'mDice' in x]
+    found = dict(re.findall(r'(\w+): ([\d.]+)', line))
+    return {k: found[k] for k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
+
+
+def _test_metrics(log: str) -> dict:
+    line = [x for x in log.splitlines() if 'Iter(test)' in x and 'mIoU' in x]
+    assert line, log[-3000:]
+    return {k: float(v) for k, v in re.findall(r'(\w+): ([\d.]+)', line[-1])
+            if k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
+
+
+def test_transfuse_two_processes_two_nodes_and_dist_test(tmp_path):
     """TransFuse-S trained 3 iterations by 2 gloo processes, 1 image each,
-    then validated on 5 images (so the 2-process evaluation needs
-    mmengine's padding + trimming)."""
-    root = str(tmp_path_factory.mktemp('polyp_ddp'))
+    then validated on 5 images (the 2-process evaluation needs mmengine's
+    padding + trimming). Then, from that run:
+
+    * two torchrun agents (NNODES=2, node ranks 0 and 1, one process each,
+      MASTER_ADDR=127.0.0.1) through tools/dist_train.sh train the same
+      weights and give the same validation metrics (same seed, same total
+      batch of 2);
+    * tools/dist_test.sh in 2 processes gives the metrics and the
+      predictions (same order, none duplicated by the padding) of
+      tools/test.py in one.
+    """
+    root = str(tmp_path / 'polyp')
     load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
         root, num_train=4, num_val=5, size=(32, 32), seed=0)
-    work = str(tmp_path_factory.mktemp('ddp_work'))
+    work = str(tmp_path / 'ddp_work')
+    os.makedirs(work)
     config = tiny_config(
         TRANSFUSE, osp.join(work, 'transfuse_tiny.py'), root, 32,
         **{'model.backbone.global_branch.depth': 1,
@@ -93,28 +119,17 @@ def seg_run(tmp_path_factory):
            'randomness.seed': 0})
     log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
                work])
-    return config, work, log
-
-
-def test_dist_train_transfuse_one_image_per_process(seg_run):
-    config, work, log = seg_run
     assert 'Distributed training: True' in log
     assert 'GPU number: 2' in log  # mmengine's name for the world size
     assert "dist_cfg=dict(backend='gloo')" in log
     assert Config.fromfile(config).train_dataloader.batch_size == 1
     assert 'Iter(train) [3/3]' in log
     assert re.search(r'Iter\(val\) \[3/3\].*mDice', log)  # 5 images / 2
-    assert osp.isfile(osp.join(work, 'iter_3.pth'))
+    ckpt = osp.join(work, 'iter_3.pth')
     with open(osp.join(work, 'last_checkpoint')) as f:
-        assert f.read().strip().endswith('iter_3.pth')
+        assert f.read().strip() == ckpt
 
-
-def test_two_nodes_train_like_two_processes_on_one_node(seg_run, tmp_path):
-    """Two torchrun agents (NNODES=2, node ranks 0 and 1, one process each,
-    MASTER_ADDR=127.0.0.1) through tools/dist_train.sh: the same weights
-    after 3 iterations and the same validation metrics as the 2-process
-    run on one node (same seed, same total batch of 2)."""
-    config, work, log = seg_run
+    # two nodes
     nodes_work = str(tmp_path / 'nodes')
     path = os.pathsep.join(p for p in (REPO_ROOT, os.environ.get('PYTHONPATH'))
                            if p)
@@ -132,33 +147,14 @@ def test_two_nodes_train_like_two_processes_on_one_node(seg_run, tmp_path):
     for a, out in zip(agents, outs):
         assert a.returncode == 0, out[-3000:]
     assert 'GPU number: 2' in outs[0]  # world size 2 over the two agents
-    one = torch.load(osp.join(work, 'iter_3.pth'), weights_only=True)
+    one = torch.load(ckpt, weights_only=True)
     two = torch.load(osp.join(nodes_work, 'iter_3.pth'), weights_only=True)
     for k, v in one['state_dict'].items():
         torch.testing.assert_close(two['state_dict'][k], v, msg=k)
+    assert _val_metrics(outs[0]) == _val_metrics(log)
 
-    def val(text):
-        (line, ) = [x for x in text.splitlines()
-                    if 'Iter(val) [3/3]' in x and 'mDice' in x]
-        found = dict(re.findall(r'(\w+): ([\d.]+)', line))
-        return {k: found[k] for k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
-
-    assert val(outs[0]) == val(log)
-
-
-def metrics(log: str) -> dict:
-    line = [x for x in log.splitlines() if 'Iter(test)' in x and 'mIoU' in x]
-    assert line, log[-3000:]
-    return {k: float(v) for k, v in re.findall(r'(\w+): ([\d.]+)', line[-1])
-            if k in ('aAcc', 'mIoU', 'mAcc', 'mDice')}
-
-
-def test_dist_test_matches_single_process(seg_run, tmp_path):
-    config, work, _ = seg_run
-    ckpt = osp.join(work, 'iter_3.pth')
-    # the single-process reference runs tools/test.py in this interpreter
-    # (dist_test.sh below runs it end to end), on one thread like the
-    # launched processes (OMP_NUM_THREADS=1)
+    # dist_test.sh against tools/test.py in this interpreter, on one thread
+    # like the launched processes (OMP_NUM_THREADS=1)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -170,14 +166,14 @@ def test_dist_test_matches_single_process(seg_run, tmp_path):
         torch.set_num_threads(threads)
     (log_file, ) = glob.glob(str(tmp_path / 'one' / '*' / '*.log'))
     with open(log_file) as f:
-        one = f.read()
-    two = run(['bash', 'tools/dist_test.sh', config, ckpt, '2', '--work-dir',
-               str(tmp_path / 'two'), '--out', str(tmp_path / 'two.pkl')])
-    assert 'Distributed training: True' in two
-    m1, m2 = metrics(one), metrics(two)
+        single = f.read()
+    dist = run(['bash', 'tools/dist_test.sh', config, ckpt, '2',
+                '--work-dir', str(tmp_path / 'two'), '--out',
+                str(tmp_path / 'two.pkl')])
+    assert 'Distributed training: True' in dist
+    m1, m2 = _test_metrics(single), _test_metrics(dist)
     assert set(m1) == {'aAcc', 'mIoU', 'mAcc', 'mDice'}
     assert m1 == m2
-    # same predictions, same order, nothing duplicated by the padding
     with open(tmp_path / 'one.pkl', 'rb') as f:
         p1 = pickle.load(f)
     with open(tmp_path / 'two.pkl', 'rb') as f:
@@ -188,25 +184,3 @@ def test_dist_test_matches_single_process(seg_run, tmp_path):
         np.testing.assert_array_equal(
             np.asarray(a['pred_sem_seg']['data']),
             np.asarray(b['pred_sem_seg']['data']))
-
-
-def test_dist_train_smca_one_image_per_process(tmp_path,
-                                               synthetic_shapes_root):
-    """SMCA-DETR, 2 gloo processes x 1 image: one epoch over 4 training
-    images (2 iterations), then the 2-process CocoMetric evaluation."""
-    ann = osp.join(synthetic_shapes_root, 'annotations')
-    config = tiny_config(
-        SMCA, str(tmp_path / 'smca_tiny.py'), synthetic_shapes_root + '/',
-        64, **{
-            'model.decoder.num_layers': 1,
-            'train_dataloader.dataset.indices': 4,
-            'val_evaluator.ann_file': f'{ann}/instances_val.json',
-            'test_evaluator.ann_file': f'{ann}/instances_val.json',
-            'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1
-        })
-    log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-               str(tmp_path / 'det')])
-    assert 'Distributed training: True' in log
-    assert 'Epoch(train) [1][2/2]' in log  # 4 images / 2 processes / 1
-    assert 'coco/bbox_mAP' in log  # 2-process CocoMetric evaluation ran
-    assert osp.isfile(osp.join(tmp_path, 'det', 'epoch_1.pth'))

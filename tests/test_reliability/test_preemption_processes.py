@@ -1,11 +1,22 @@
-"""Real signals to training processes: TransFuse-S in one process (mmseg's
-own train.py, the script ``mim train mmseg`` runs; resumed with
-tools/train.py) and SMCA-DETR in two gloo processes (tools/dist_train.sh,
-an epoch-based run stopped mid-epoch, resumed at the same batch).
+"""Real signals to training processes, and resume from what they wrote.
 
-Each launch imports torch + mmseg/mmdet in fresh interpreters, so there are
-three: one process stopped by SIGTERM (then resumed in this interpreter), one
-2-process run whose rank 1 alone gets SIGUSR1, and its 2-process resume.
+Each launch imports torch + mmseg/mmdet in fresh interpreters, so one launch
+checks several properties, and the stopped runs are launched by the
+OpenMMLab libraries' own train.py, as ``mim train`` runs it:
+
+* TransFuse-S, one process: mmseg's train.py with ``--launcher none`` (the
+  command of ``mim train mmseg CONFIG``) gets two SIGTERMs; then, in this
+  interpreter, tools/train.py ``--resume`` with an SMCA-DETR checkpoint as
+  the newest file of the work dir (it falls back to the stop's checkpoint).
+* SMCA-DETR, two gloo processes: mmdet's train.py under
+  ``torch.distributed.run`` (the command of ``mim train mmdet CONFIG
+  --launcher pytorch``) gets SIGUSR1 on rank 1 only, mid-epoch; then
+  tools/dist_train.sh ``--resume`` trains the rest of the epoch in two
+  processes and evaluates with the 2-process CocoMetric.
+
+(One test per launch: pytest-xdist hands the tests of a module to
+different workers, so a fixture shared by several tests could launch once
+per worker.)
 """
 import os
 import os.path as osp
@@ -16,6 +27,9 @@ import sys
 import time
 
 import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import MODELS, init_default_scope
 
 from tests.conftest import REPO_ROOT, load_tool
 from tests.test_reliability.test_ddp_cpu import (SMCA, TRANSFUSE, free_port,
@@ -23,6 +37,8 @@ from tests.test_reliability.test_ddp_cpu import (SMCA, TRANSFUSE, free_port,
 
 MMSEG_TRAIN = osp.join(
     osp.dirname(__import__('mmseg').__file__), '.mim', 'tools', 'train.py')
+MMDET_TRAIN = osp.join(
+    osp.dirname(__import__('mmdet').__file__), '.mim', 'tools', 'train.py')
 
 
 def _env(**extra) -> dict:
@@ -56,11 +72,25 @@ def _rank_of(pid: int) -> int:
     return int(env[b'RANK'])
 
 
-def test_sigterm_one_process_checkpoints_requeues_and_resumes(tmp_path):
+def _smca_checkpoint(path: str) -> None:
+    """An SMCA-DETR training checkpoint in mmengine's layout (for a
+    TransFuse-S work dir: the checkpoint of another model)."""
+    cfg = Config.fromfile(SMCA)
+    cfg.model.decoder.num_layers = 1
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    torch.save(dict(meta=dict(epoch=1, iter=3), state_dict=model.state_dict(),
+                    optimizer=dict(state={}, param_groups=[])), path)
+
+
+def test_sigterm_one_process_then_resume_past_a_broken_checkpoint(tmp_path):
     """Two SIGTERMs (the second while stopping) to mmseg's train.py: exit
     status 75, a complete iter_N.pth named by last_checkpoint, ``scontrol
-    requeue $SLURM_JOB_ID`` called; tools/train.py --resume goes on at
-    iteration N+1."""
+    requeue $SLURM_JOB_ID`` called once. Then an SMCA-DETR checkpoint
+    iter_{N+1}.pth, named by last_checkpoint, is the newest file:
+    tools/train.py --resume names it and why, falls back to iter_N.pth and
+    goes on at iteration N+1 with the optimizer and schedule of the stop;
+    its checkpoint replaces the broken file."""
     root = str(tmp_path / 'data')
     load_tool('dataset_generators/generate_synthetic_polyp.py').generate(
         root, num_train=4, num_val=2, size=(32, 32), seed=0)
@@ -79,8 +109,9 @@ def test_sigterm_one_process_checkpoints_requeues_and_resumes(tmp_path):
     out_file = tmp_path / 'out.txt'
     with open(out_file, 'w') as out:
         proc = subprocess.Popen(
-            [sys.executable, MMSEG_TRAIN, config, '--work-dir', work,
-             '--cfg-options', 'custom_hooks.2.requeue=True'],
+            [sys.executable, MMSEG_TRAIN, config, '--launcher', 'none',
+             '--work-dir', work, '--cfg-options',
+             'custom_hooks.2.requeue=True'],
             cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
             env=_env(SLURM_JOB_ID='4242',
                      PATH=f'{fake_bin}{os.pathsep}{os.environ["PATH"]}'))
@@ -105,11 +136,21 @@ def test_sigterm_one_process_checkpoints_requeues_and_resumes(tmp_path):
     assert 'optimizer' in ckpt and 'param_schedulers' in ckpt
     assert open(calls).read().split() == ['requeue', '4242']
 
-    resumed = load_tool('train.py')
-    resumed.main([config, '--work-dir', work, '--resume', '--cfg-options',
-                  f'train_cfg.max_iters={done + 1}'])
-    final = torch.load(osp.join(work, f'iter_{done + 1}.pth'),
-                       weights_only=True)
+    broken = osp.join(work, f'iter_{done + 1}.pth')
+    _smca_checkpoint(broken)
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(broken)
+    load_tool('train.py').main([
+        config, '--work-dir', work, '--resume', '--cfg-options',
+        f'train_cfg.max_iters={done + 1}'
+    ])
+    logger = MMLogger.get_current_instance()
+    log = open(logger.handlers[-1].baseFilename).read()
+    assert f'Resume: {broken} holds the weights of another model' in log
+    assert (f'Resuming from the newest valid checkpoint {path} instead'
+            in log)
+    assert f'resumed epoch: 0, iter: {done}' in log
+    final = torch.load(broken, weights_only=True)  # atomic, replaced
     assert final['meta']['iter'] == done + 1
     # the optimizer (Adam: its step count) and the schedule went on from
     # the checkpoint instead of starting again
@@ -123,8 +164,9 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
         tmp_path, synthetic_shapes_root):
     """SMCA-DETR, 2 gloo processes x 1 image, 8 images: 4 iterations per
     epoch. SIGUSR1 to rank 1 only: both ranks stop after the same
-    iteration (exit status 75 each), rank 0 writes iter_k.pth; the 2-process
-    ``--resume`` trains batches k+1..4 of epoch 1 only."""
+    iteration k (exit status 75 each), rank 0 writes iter_k.pth; the
+    2-process ``--resume`` trains batches k+1..4 of epoch 1 only, writes
+    epoch_1.pth and runs the 2-process CocoMetric evaluation."""
     ann = osp.join(synthetic_shapes_root, 'annotations')
     config = tiny_config(
         SMCA, str(tmp_path / 'smca_tiny.py'), synthetic_shapes_root + '/',
@@ -133,17 +175,21 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
             'train_dataloader.dataset.indices': 8,
             'val_evaluator.ann_file': f'{ann}/instances_val.json',
             'test_evaluator.ann_file': f'{ann}/instances_val.json',
-            'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 100
+            'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1
         })
     work = str(tmp_path / 'det')
     out_file = tmp_path / 'out.txt'
-    cmd = ['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work]
+    env = _env()
+    cmd = [sys.executable, '-m', 'torch.distributed.run',
+           '--nproc_per_node=2', f'--master_port={env["PORT"]}',
+           MMDET_TRAIN, config, '--launcher', 'pytorch', '--work-dir', work]
     with open(out_file, 'w') as out:
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=out,
-                                stderr=subprocess.STDOUT, env=_env())
+                                stderr=subprocess.STDOUT, env=env)
         try:
+            # 8 images / 2 processes / 1 image: 4 iterations an epoch
             _wait_for(proc, out_file, r'Epoch\(train\)\s+\[1\]\[1/4\]')
-            # dist_launch.sh execs torchrun: its children are the workers
+            # torch.distributed.run's children are the workers
             (rank1, ) = [p for p in _children(proc.pid) if _rank_of(p) == 1]
             os.kill(rank1, signal.SIGUSR1)
             proc.wait(timeout=180)
@@ -151,6 +197,7 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
             if proc.poll() is None:
                 proc.kill()
     text = open(out_file).read()
+    assert "dist_cfg=dict(backend='gloo')" in text
     # torchrun's failure report lists each worker's exit status
     assert len(re.findall(r'exitcode\s*:\s*75', text)) == 2, text[-3000:]
     m = re.search(r'a signal to another rank received; stopping after '
@@ -163,10 +210,13 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
     assert ckpt['message_hub']['runtime_info']['preempted_in_epoch'] == \
         dict(epoch=0, batches=k)
 
-    log = run(cmd + ['--resume'])
+    log = run(['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work,
+               '--resume'])
+    assert 'Distributed training: True' in log
     assert f'resuming epoch 1 at batch {k + 1}/4' in log
     trained = re.findall(r'Epoch\(train\)\s+\[1\]\[\s*(\d+)/(\d+)\]', log)
     assert len(trained) == 4 - k and all(int(n) == 4 - k
                                          for _, n in trained)
     final = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=True)
     assert (final['meta']['epoch'], final['meta']['iter']) == (1, 4)
+    assert re.search(r'Epoch\(val\).*coco/bbox_mAP', log)  # 2 processes

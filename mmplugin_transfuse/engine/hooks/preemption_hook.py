@@ -86,7 +86,11 @@ class PreemptionCheckpointHook(Hook):
     4. optionally (``requeue=True``, rank 0, ``SLURM_JOB_ID`` set) runs
        ``scontrol requeue $SLURM_JOB_ID``;
     5. ends the process group and raises :class:`TrainingPreempted`: the
-       process exits with ``exit_code`` (75, ``EX_TEMPFAIL``).
+       process exits with ``exit_code`` (75, ``EX_TEMPFAIL``). One process:
+       the previous signal handlers are back first; distributed: the
+       handlers keep recording until the process exits, so the SIGTERM
+       torchrun sends to the other ranks once one rank has exited does not
+       turn their exit status 75 into a kill (-15).
 
     ``--resume`` then continues at iteration N with the same learning
     rate, optimizer state and data position. Iteration-based loops: mmengine
@@ -245,13 +249,18 @@ class PreemptionCheckpointHook(Hook):
             level=logging.WARNING)
         if self.requeue and is_main_process():
             self._requeue()
-        self._restore_handlers()
         if torch.distributed.is_available() and \
                 torch.distributed.is_initialized():
             # every rank is here (they agreed on this iteration): rank 0 has
             # written the checkpoint before anyone leaves
             torch.distributed.barrier()
             torch.distributed.destroy_process_group()
+            # the handlers stay until the process exits: once the first
+            # rank has exited, torchrun sends SIGTERM to the others, which
+            # would otherwise die of it (-15) instead of exiting with
+            # exit_code
+        else:
+            self._restore_handlers()
         raise TrainingPreempted(self.exit_code)
 
     @staticmethod
