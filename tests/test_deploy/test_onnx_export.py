@@ -32,7 +32,10 @@ SEG_CFG = _config('transfuse/transfuse-s_r34-deit-s_*synthetic-polyp-128x128.py'
 SMCA_CFG = _config('smca_detr/smca-detr_r18_*synthetic-shapes-*.py')
 SMCA_MS_CFG = _config('smca_detr/smca-detr-ms_r18_*synthetic-shapes-*.py')
 # tiny versions of the synthetic configs (export time grows with the graph)
-SEG_TINY = {'model.backbone.global_branch.depth': 2}
+SEG_TINY = {
+    'model.backbone.global_branch.depth': 1,
+    'model.backbone.cnn.depth': 18
+}
 TINY_DIMS = 32
 
 
