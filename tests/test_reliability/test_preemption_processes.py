@@ -199,7 +199,10 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
     text = open(out_file).read()
     assert "dist_cfg=dict(backend='gloo')" in text
     # torchrun's failure report lists each worker's exit status
-    assert len(re.findall(r'exitcode\s*:\s*75', text)) == 2, text[-3000:]
+    statuses = dict(re.findall(
+        r'rank\s*:\s*(\d+) \(local_rank: \d+\)\s*exitcode\s*:\s*(-?\d+)',
+        text))
+    assert statuses == {'0': '75', '1': '75'}, text[-3000:]
     m = re.search(r'a signal to another rank received; stopping after '
                   r'iteration (\d+) \(epoch 1, batch (\d+)/4\)', text)
     assert m, text[-3000:]  # rank 0 logs; it got no signal itself
