@@ -4,7 +4,8 @@
 #   PYTHON=python3.11                                     interpreter for .venv
 PY := $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV)/bin/python,$(if $(CONDA_PREFIX),$(CONDA_PREFIX)/bin/python,$(CURDIR)/.venv/bin/python))
 PYTEST_ARGS ?= -q
-# pytest-xdist workers: one per core, at most 4 (each imports torch + mmdet + mmseg)
+# pytest-xdist workers: one per core, at most 4 (each imports torch + mmdet + mmseg);
+# a test file stays on one worker, so its module-scoped exports and trainings run once
 PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 
 .PHONY: setup test demo clean-demo
@@ -13,7 +14,7 @@ setup:
 	bash tools/setup_env.sh
 
 test: setup
-	$(PY) -m pytest tests -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 demo: setup
 	PYTHON=$(PY) bash tools/demo.sh

@@ -18,8 +18,6 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
-# registers CPUAmpOptimWrapper for --amp on machines without CUDA
-from ..optimizers.cpu_amp_optim_wrapper import CPUAmpOptimWrapper  # noqa: F401
 
 
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
