@@ -12,7 +12,7 @@ CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
 
 
 def pytest_configure(config) -> None:
-    """Two speed rules for the whole suite.
+    """Three speed rules for the whole suite.
 
     * A config's text is not formatted by yapf in the test process. A Runner
       prints, dumps and hands its config to the visualizer, five yapf passes
@@ -24,9 +24,16 @@ def pytest_configure(config) -> None:
       per worker and per interpreter a test starts: N workers on N cores
       with torch's default of N threads each would run N*N threads and slow
       every test down.
+    * The model-index and metafile YAMLs of mmdet and mmseg, which mmengine
+      parses again for every ``mmdet::`` / ``mmseg::`` base a config names,
+      are parsed once per process (mmengine only reads them).
     """
+    import functools
+
     import mmengine.config.config as mmengine_config
+    from mmengine.config import utils as config_utils
     mmengine_config.FormatCode = lambda text, **kwargs: (text, False)
+    config_utils.load = functools.lru_cache(None)(config_utils.load)
     if os.environ.get('PYTEST_XDIST_WORKER'):
         os.environ['OMP_NUM_THREADS'] = '1'
         os.environ['MKL_NUM_THREADS'] = '1'
