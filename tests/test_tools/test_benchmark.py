@@ -9,6 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
+from mmplugin_transfuse.utils import benchmark
+
 from tests.conftest import CONFIG_ROOT, load_tool
 
 UNET = osp.join(CONFIG_ROOT, 'baselines',
@@ -36,7 +38,7 @@ def _params(config: str) -> int:
 
 
 def test_zoo_configs_load_without_pretrained_weights():
-    common = load_tool('benchmark/benchmark_utils.py')
+    common = benchmark
     detr = common.load_config('mmdet::detr/detr_r50_8xb2-150e_coco.py')
     assert detr.model.backbone.init_cfg is None
     assert common.task_of(detr) == 'det'
@@ -150,7 +152,7 @@ def test_convergence_models_share_everything_but_the_method():
     opts = conv.parse_args([]).opts
     assert (opts['iters'], opts['val_interval'], opts['queries']) == (6000,
                                                                       300, 20)
-    common = load_tool('benchmark/benchmark_utils.py')
+    common = benchmark
     built = {}
     for name in conv.MODELS:
         cfg = Config(dict(default_scope='mmdet',

@@ -81,11 +81,9 @@ import itertools
 import json
 import os
 import os.path as osp
-import sys
 from typing import Any, Dict, List, Optional
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import benchmark_utils as common  # noqa: E402
+from mmplugin_transfuse.utils import benchmark as common
 
 MODELS = {
     'DETR': 'mmdet::detr/detr_r50_8xb2-150e_coco.py',

@@ -19,7 +19,6 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 
-
 def add_launch_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
     ``--local-rank`` (the options of mmseg's/mmdet's scripts)."""
