@@ -12,6 +12,7 @@ Inputs are random tensors at the network's input (after the data
 pre-processor): ``(B, C, H, W)`` plus the data samples the model needs
 (image metadata for detectors; random boxes / masks for a training step).
 """
+import ast
 import csv
 import importlib.util
 import os
@@ -22,6 +23,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
+from mmengine.structures import InstanceData, PixelData
 
 # config loading without weights, random models and inputs, FLOP counting
 from .flops import (  # noqa: F401 (re-exported)
@@ -62,7 +64,6 @@ def make_inputs(cfg: Config,
     if with_targets:
         gen = torch.Generator().manual_seed(seed + 1)
         if task_of(cfg) == 'det':
-            from mmengine.structures import InstanceData
             num_classes = int(
                 cfg.model.get('bbox_head', {}).get('num_classes', 80))
             scale = torch.tensor([width, height] * 2, dtype=torch.float)
@@ -74,7 +75,6 @@ def make_inputs(cfg: Config,
                     labels=torch.randint(
                         num_classes, (3, ), generator=gen))
         else:
-            from mmengine.structures import PixelData
             head = cfg.model.get('decode_head', {})
             if isinstance(head, (list, tuple)):
                 head = head[-1]
@@ -85,6 +85,41 @@ def make_inputs(cfg: Config,
                         num_classes, (1, height, width), generator=gen))
     samples = [s.to(device) for s in samples]
     return inputs.to(device), samples
+
+
+def raw_batch(cfg: Config,
+              sizes: Sequence[Tuple[int, int]],
+              seed: int = 0) -> Dict[str, Any]:
+    """A data-loader batch, before the data pre-processor, as
+    ``model.train_step`` takes it: uint8 images of ``sizes`` ``[(h, w),
+    ...]`` (``in_channels_of(cfg)`` channels) and their targets, 2 random
+    boxes of classes 0-2 per image for detectors, a random 0/1 mask for
+    segmentors. Images of different sizes make the pre-processor pad the
+    batch (``pad_size_divisor``), as in training."""
+    gen = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for h, w in sizes:
+        inputs.append(
+            torch.randint(0, 256, (in_channels_of(cfg), h, w),
+                          generator=gen, dtype=torch.uint8))
+        meta = dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+                    scale_factor=(1.0, 1.0))
+        if task_of(cfg) == 'det':
+            from mmdet.structures import DetDataSample
+            sample = DetDataSample(metainfo=meta)
+            xy = torch.rand(2, 2, generator=gen) * 0.5
+            wh = torch.rand(2, 2, generator=gen) * 0.4 + 0.1
+            sample.gt_instances = InstanceData(
+                bboxes=torch.cat([xy, xy + wh], 1) * torch.tensor(
+                    [w, h, w, h], dtype=torch.float),
+                labels=torch.randint(3, (2, ), generator=gen))
+        else:
+            from mmseg.structures import SegDataSample
+            sample = SegDataSample(metainfo=meta)
+            sample.gt_sem_seg = PixelData(
+                data=torch.randint(0, 2, (1, h, w), generator=gen))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
 
 
 def flop_analyzer_total(model: torch.nn.Module, inputs: torch.Tensor,
@@ -103,6 +138,20 @@ def parse_size(text: str) -> Tuple[int, int]:
     if h < 16 or w < 16:
         raise ValueError(f'size {text!r}: height and width must be >= 16')
     return h, w
+
+
+def parse_cfg_options(items: Sequence[str]) -> Dict[str, Any]:
+    """``['model.x=1', ...]`` -> ``{'model.x': 1}`` (Python literals)."""
+    out = {}
+    for item in items:
+        if '=' not in item:
+            raise ValueError(f'--cfg-options {item!r}: expected KEY=VALUE')
+        key, value = item.split('=', 1)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
 
 
 def print_table(rows: List[Dict[str, Any]], columns: Sequence[str]) -> str:

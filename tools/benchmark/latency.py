@@ -385,23 +385,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if 'onnxruntime' in args.backends:
         from mmplugin_transfuse.deploy import require_deploy_extra
         require_deploy_extra()
-    args.cfg_options = parse_cfg_options(args.cfg_options)
+    args.cfg_options = common.parse_cfg_options(args.cfg_options)
     return args
-
-
-def parse_cfg_options(items: Sequence[str]) -> Dict[str, Any]:
-    """``['model.x=1', ...]`` -> ``{'model.x': 1}`` (Python literals)."""
-    import ast
-    out = {}
-    for item in items:
-        if '=' not in item:
-            raise ValueError(f'--cfg-options {item!r}: expected KEY=VALUE')
-        key, value = item.split('=', 1)
-        try:
-            out[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[key] = value
-    return out
 
 
 def _entries(configs, defaults, rows=None) -> List[Tuple]:

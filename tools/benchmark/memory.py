@@ -198,7 +198,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.cfg_options = (json.loads(args.cfg_options[0])
                             if args.cfg_options else {})
     else:
-        args.cfg_options = latency.parse_cfg_options(args.cfg_options)
+        args.cfg_options = common.parse_cfg_options(args.cfg_options)
     return args
 
 
