@@ -35,8 +35,7 @@ from mmengine.optim import build_optim_wrapper
 
 from mmplugin_transfuse.utils.benchmark import (build_model, load_config,
                                                 parse_cfg_options,
-                                                print_table, raw_batch,
-                                                task_of)
+                                                print_table, raw_batch)
 
 DYNAMIC = {'auto': None, 'static': False, 'symbolic': True}
 
@@ -107,27 +106,19 @@ def count_graphs(config: str,
                 model.train_step(data, optim)
             else:
                 with torch.no_grad():
-                    data = model.data_preprocessor(data, False)
-                    model(**data, mode=mode)
-            shapes.append(_padded_shape(model, cfg, sizes))
+                    model(**model.data_preprocessor(data, False), mode=mode)
+            # the batch shape the compiled forward saw, as the
+            # pre-processor pads it
+            with torch.no_grad():
+                h, w = model.data_preprocessor(
+                    data, mode == 'loss')['inputs'].shape[-2:]
+            shapes.append(f'{h}x{w}')
             counts.append(graphs)
     finally:
         log.removeHandler(hits)
         torch._dynamo.reset()
     return dict(graphs=counts, shapes=shapes, limit_hits=hits.functions,
                 seconds=time.perf_counter() - start)
-
-
-def _padded_shape(model: Any, cfg: Any, sizes: Sequence) -> str:
-    """HxW of the batch the pre-processor makes of images of ``sizes``."""
-    divisor = max(int(model.data_preprocessor.pad_size_divisor or 1), 1)
-    h = max(s[0] for s in sizes)
-    w = max(s[1] for s in sizes)
-    if task_of(cfg) == 'seg':
-        size = getattr(model.data_preprocessor, 'size', None)
-        if size:
-            h, w = max(h, size[0]), max(w, size[1])
-    return f'{-(-h // divisor) * divisor}x{-(-w // divisor) * divisor}'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
