@@ -13,6 +13,9 @@ OpenMMLab libraries' own train.py, as ``mim train`` runs it:
   --launcher pytorch``) gets SIGUSR1 on rank 1 only, mid-epoch; then
   tools/dist_train.sh ``--resume`` trains the rest of the epoch in two
   processes and evaluates with the 2-process CocoMetric.
+* The toy run in a one-process gloo group gets torchrun's SIGTERM while its
+  interpreter exits after the stop (deterministic: the moment the race in
+  the two-process launch can hit).
 
 (One test per launch: pytest-xdist hands the tests of a module to
 different workers, so a fixture shared by several tests could launch once
@@ -223,3 +226,54 @@ def test_sigusr1_to_one_rank_stops_both_mid_epoch_and_resumes(
     final = torch.load(osp.join(work, 'epoch_1.pth'), weights_only=True)
     assert (final['meta']['epoch'], final['meta']['iter']) == (1, 4)
     assert re.search(r'Epoch\(val\).*coco/bbox_mAP', log)  # 2 processes
+
+
+CHILD = '''
+import sys, time
+import torch.distributed as dist
+from tests.test_reliability.test_preemption import SignalAt, runner
+
+
+class SlowTeardown:
+    """Deleted with __main__'s globals, late in the interpreter's exit."""
+
+    def __del__(self):
+        print('teardown', flush=True)
+        time.sleep(3)
+
+
+slow = SlowTeardown()
+dist.init_process_group('gloo', init_method='tcp://127.0.0.1:' + sys.argv[2],
+                        rank=0, world_size=1)
+runner(sys.argv[1], False, [SignalAt(2)]).train()
+'''
+
+
+def test_distributed_stop_survives_sigterm_while_the_interpreter_exits(
+        tmp_path):
+    """torchrun sends SIGTERM to the other ranks as soon as one rank has
+    exited; a rank that stopped with its checkpoint can get it while the
+    interpreter tears down its modules (Python-level handlers are reset to
+    the default by then) and must still exit 75, not -15."""
+    env = _env()
+    proc = subprocess.Popen(
+        [sys.executable, '-c', CHILD, str(tmp_path), env['PORT']],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    out = []
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if line.strip() == 'teardown':
+                os.kill(proc.pid, signal.SIGTERM)
+                break
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = ''.join(out)
+    assert 'stopped after iteration 2; checkpoint' in text, text[-3000:]
+    assert rc == 75, text[-3000:]
+    # written by this test's child: its message hub may be unpickled
+    assert torch.load(tmp_path / 'iter_2.pth',
+                      weights_only=False)['meta']['iter'] == 2

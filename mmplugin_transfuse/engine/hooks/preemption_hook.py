@@ -88,9 +88,12 @@ class PreemptionCheckpointHook(Hook):
     5. ends the process group and raises :class:`TrainingPreempted`: the
        process exits with ``exit_code`` (75, ``EX_TEMPFAIL``). One process:
        the previous signal handlers are back first; distributed: the
-       handlers keep recording until the process exits, so the SIGTERM
-       torchrun sends to the other ranks once one rank has exited does not
-       turn their exit status 75 into a kill (-15).
+       handled signals are ignored (``SIG_IGN``) from then on, so the
+       SIGTERM torchrun sends to the other ranks once one rank has exited
+       does not turn their exit status 75 into a kill (-15). Ignored, not
+       recorded: the interpreter puts Python-level handlers back to the
+       default while it tears its modules down, and a SIGTERM then would
+       still kill the process; ``SIG_IGN`` lasts until the exit.
 
     ``--resume`` then continues at iteration N with the same learning
     rate, optimizer state and data position. Iteration-based loops: mmengine
@@ -255,10 +258,12 @@ class PreemptionCheckpointHook(Hook):
             # written the checkpoint before anyone leaves
             torch.distributed.barrier()
             torch.distributed.destroy_process_group()
-            # the handlers stay until the process exits: once the first
-            # rank has exited, torchrun sends SIGTERM to the others, which
-            # would otherwise die of it (-15) instead of exiting with
-            # exit_code
+            # once the first rank has exited, torchrun sends SIGTERM to the
+            # others; they must still exit with exit_code, also during the
+            # interpreter's teardown, which resets Python-level handlers
+            if threading.current_thread() is threading.main_thread():
+                for sig in self.signals:
+                    signal.signal(sig, signal.SIG_IGN)
         else:
             self._restore_handlers()
         raise TrainingPreempted(self.exit_code)
